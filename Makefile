@@ -1,0 +1,46 @@
+# maskstream: every task a developer or CI runs. `make help` lists them.
+GO      ?= go
+BIN     ?= bin/maskstream
+PKGS    ?= ./...
+# -race doubles test time on 2 cores; CI sets it, `make test-fast` skips it.
+RACE    ?= -race
+BENCHTIME ?= 2s
+
+.PHONY: help build test test-fast test-interop bench bench-engine bench-kafka bench-http demo lint fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build bin/maskstream
+	$(GO) build -o $(BIN) ./cmd/maskstream
+
+test: ## run every unit and in-process integration test (kfake, embedded NATS)
+	$(GO) vet $(PKGS)
+	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)
+
+test-fast: ## the tests without -race
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-interop: build ## interop with real third-party clients (kcat, Debian's nats-server, chromium, promtool)
+	MASKSTREAM_BIN=$(abspath $(BIN)) $(GO) test -count=1 -timeout 20m -tags interop ./interop/...
+
+bench: bench-engine ## every benchmark (engine, Kafka route, HTTP endpoint) with baselines in the same run
+
+bench-engine: ## engine vs. a sonic decode+encode round trip of the same records
+	$(GO) test -run '^$$' -bench 'BenchmarkEngine' -benchmem -benchtime $(BENCHTIME) ./engine/
+
+demo: build ## run the embedded demo: in-process Kafka and NATS, a producer, two masking routes
+	$(BIN) demo
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w on the files above"; exit 1; }
+	$(GO) vet $(PKGS)
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	@for t in $$(grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | sed 's/func //'); do \
+		pkg=$$(grep -rlE "^func $$t\(" --include='*_test.go' . | xargs -n1 dirname | head -1); \
+		echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $${FUZZTIME:-30s} $$pkg || exit 1; \
+	done
+
+clean: ## remove build output
+	rm -rf bin

@@ -1,0 +1,63 @@
+// Package engine compiles a ruleset into a Masker and applies it to JSON
+// records. It is pure: no I/O at mask time, no brokers, no clocks beyond the
+// "now" fixed at compile time. A Masker is safe for concurrent use.
+//
+// Masking touches only the selected values: the rest of the record passes
+// through byte for byte, key order and spacing kept.
+package engine
+
+import (
+	"time"
+
+	"github.com/maskstream/maskstream/rulesets"
+)
+
+// Default limits (DESIGN §6 limits).
+const (
+	DefaultMaxDepth = 128
+	DefaultMaxBytes = 1 << 20
+)
+
+// Options tune Compile. The zero value is usable: it means the defaults.
+type Options struct {
+	// MaxDepth is the deepest nesting of objects and arrays a record may
+	// have. This overrides the default of 128.
+	MaxDepth int
+	// MaxBytes is the largest record value accepted. This overrides the
+	// default of 1 MiB.
+	MaxBytes int
+	// Now is the "now" of clock-dependent masks (retain_age, dates
+	// relative to today). This overrides the default of time.Now() at
+	// Compile.
+	Now time.Time
+	// Seeds opens seed files by name at compile time. This overrides the
+	// default of rulesets.OpenSeed(ruleset.Dir, name): the built-in
+	// files, then CSVs beside the ruleset.
+	Seeds func(name string) (*rulesets.SeedFile, error)
+}
+
+// Header is one record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is what Mask takes and returns. A nil Value is a tombstone (Kafka
+// null value): it stays a tombstone, only its key is masked.
+type Record struct {
+	Key     []byte
+	Value   []byte
+	Headers []Header
+}
+
+// CallOptions change one call. The zero value is the normal case.
+type CallOptions struct {
+	// HashValue, when non-nil, replaces the record's own hash source
+	// values (the HTTP API's hash_values entry for this record): every
+	// rule hashes this text instead.
+	HashValue []byte
+	// Counts, when len(Counts) == Masker.NumRules(), receives how many
+	// values each rule masked in this call (added, not set), for
+	// fields_masked_total without atomics on the hot path.
+	Counts []uint32
+}

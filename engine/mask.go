@@ -1,0 +1,293 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/maskstream/maskstream/rulesets"
+)
+
+// Mask is one compiled mask of a ruleset.
+//
+// Apply returns the masked form of v. It must be safe for concurrent use: a
+// Mask holds only its compiled parameters and keeps all per-call state in c.
+// Every random choice draws from c.Rand(), so the output is a function of the
+// run secret, the mask's parameters and the hash input, nothing else.
+//
+// An error says what is wrong without quoting the value (it becomes a
+// dead-letter reason and may be logged): "expected a date in format
+// %Y-%m-%d", not "bad date 1985-02-30". Returning a Value of Kind Missing
+// removes the member that held v (drop).
+type Mask interface {
+	Apply(c *Ctx, v Value) (Value, error)
+}
+
+// Factory compiles one mask from its parameters. It reports every problem
+// with p.Errorf (or the errors of p.Decode) so they carry the ruleset
+// position.
+type Factory func(p *Params) (Mask, error)
+
+var registry = map[string]Factory{}
+
+// register adds a mask type. Mask files call it from init.
+func register(name string, f Factory) {
+	if _, dup := registry[name]; dup {
+		panic("engine: mask type registered twice: " + name)
+	}
+	registry[name] = f
+}
+
+// MaskTypes lists the registered mask type names, sorted.
+func MaskTypes() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// step is a compiled mask with its identity: SHA-256 of its canonical type
+// and parameters (never the ruleset name, rule index or path), so the same
+// mask in two rulesets seeds the same choices.
+type step struct {
+	id  [32]byte
+	typ string
+	m   Mask
+}
+
+// Pipeline is a compiled list of masks: each gets the previous one's output.
+type Pipeline []step
+
+// Ctx is the per-call state a mask sees. It is owned by one goroutine for
+// the duration of one record.
+type Ctx struct {
+	sec *Secret
+	now time.Time
+	// doc is the original record, read by hash sources, conditions and
+	// from_json_path.
+	doc []byte
+	// hash is the rule's hash input from its hash_sources (or the caller's
+	// hash_values override); nil means each mask hashes its own input.
+	hash []byte
+
+	cur    *step
+	input  Value
+	rng    Rand
+	seeded bool
+	buf    []byte
+}
+
+// Rand returns the generator for the current mask, seeded on first use from
+// HMAC-SHA256(secret, identity ‖ hash input).
+func (c *Ctx) Rand() *Rand {
+	if !c.seeded {
+		c.rng.seed(c.Seed(nil))
+		c.seeded = true
+	}
+	return &c.rng
+}
+
+// Seed returns HMAC-SHA256(secret, identity ‖ hash input ‖ extra): the
+// current mask's keyed digest, for masks that need bytes rather than a
+// stream (imitate_unique's permutation key takes extra = nil and the
+// identity alone via Key).
+func (c *Ctx) Seed(extra []byte) [32]byte {
+	in := c.hash
+	if in == nil {
+		c.buf = appendHashText(c.buf[:0], c.input)
+		in = c.buf
+	}
+	if extra != nil {
+		c.buf = append(append(c.buf[:0], in...), extra...)
+		in = c.buf
+	}
+	return c.sec.Sum(c.cur.id[:], in)
+}
+
+// Key returns HMAC-SHA256(secret, "key" ‖ identity): a per-mask key that
+// does not depend on the value, for keyed permutations.
+func (c *Ctx) Key() [32]byte {
+	return c.sec.Sum([]byte("maskstream/key"), c.cur.id[:])
+}
+
+// HMAC returns HMAC-SHA256(secret, b), the `hash` mask's digest.
+func (c *Ctx) HMAC(b []byte) [32]byte { return c.sec.Sum(nil, b) }
+
+// Now is the ruleset's "now", fixed when it was compiled.
+func (c *Ctx) Now() time.Time { return c.now }
+
+// Doc is the original record (read-only).
+func (c *Ctx) Doc() []byte { return c.doc }
+
+// Run applies a pipeline to v, giving each mask its own identity and seed.
+// Masks that hold sub-masks (concat, chain, json) call it.
+func (c *Ctx) Run(p Pipeline, v Value) (Value, error) {
+	saveCur, saveIn, saveRng, saveSeeded := c.cur, c.input, c.rng, c.seeded
+	defer func() { c.cur, c.input, c.rng, c.seeded = saveCur, saveIn, saveRng, saveSeeded }()
+	for i := range p {
+		c.cur, c.input, c.seeded = &p[i], v, false
+		out, err := p[i].m.Apply(c, v)
+		if err != nil {
+			return Value{}, fmt.Errorf("%s: %w", p[i].typ, err)
+		}
+		v = out
+		if v.Kind == Missing {
+			break
+		}
+	}
+	return v, nil
+}
+
+// appendHashText appends a value's hash input: its scalar text, so 123 and
+// "123" hash alike; objects and arrays hash their raw JSON; null hashes as
+// the empty text with a marker byte so it differs from "".
+func appendHashText(dst []byte, v Value) []byte {
+	switch v.Kind {
+	case Null, Missing:
+		return append(dst, 0)
+	case Object, Array:
+		return append(dst, v.Raw...)
+	}
+	return append(dst, v.S...)
+}
+
+// Params is what a Factory compiles from.
+type Params struct {
+	Mask rulesets.Mask
+	c    *compiler
+}
+
+// Decode decodes the mask's parameters into v (a pointer to a struct with
+// yaml tags) strictly: an unknown key, a wrong type or a missing required
+// field is an error with its position. The type key is skipped.
+func (p *Params) Decode(v any) error {
+	return rulesets.DecodeParams(p.Mask.Node, p.Mask.File, v, "type")
+}
+
+// Errorf returns an error at the mask's position.
+func (p *Params) Errorf(format string, args ...any) error {
+	return rulesets.Errorf(p.Mask.Pos, "mask %s: %s", p.Mask.Type, fmt.Sprintf(format, args...))
+}
+
+// ErrorAt returns an error at a parameter's node.
+func (p *Params) ErrorAt(n *yaml.Node, format string, args ...any) error {
+	pos := p.Mask.Pos
+	if n != nil {
+		pos = rulesets.Pos{File: p.Mask.File, Line: n.Line, Col: n.Column}
+	}
+	return rulesets.Errorf(pos, "mask %s: %s", p.Mask.Type, fmt.Sprintf(format, args...))
+}
+
+// Pipeline compiles a nested list of masks (the masks of concat, chain or a
+// json transform), given as a YAML sequence node.
+func (p *Params) Pipeline(n *yaml.Node) (Pipeline, error) {
+	ms, err := rulesets.ParseMasks(n, p.Mask.File)
+	if err != nil {
+		return nil, err
+	}
+	return p.c.pipeline(ms)
+}
+
+// Now is the compile-time "now" (Options.Now).
+func (p *Params) Now() time.Time { return p.c.opts.Now }
+
+// Seed opens a seed file by name: a built-in one, or a CSV beside the
+// ruleset. It is read now, at compile time, never at mask time.
+func (p *Params) Seed(name string) (*rulesets.SeedFile, error) {
+	return p.c.opts.Seeds(name)
+}
+
+// compiler carries the options and collects errors while a ruleset
+// compiles.
+type compiler struct {
+	opts Options
+	file string
+}
+
+// pipeline compiles masks, collecting every error before returning.
+func (c *compiler) pipeline(ms []rulesets.Mask) (Pipeline, error) {
+	var errs rulesets.ErrorList
+	out := make(Pipeline, 0, len(ms))
+	for _, m := range ms {
+		f, ok := registry[m.Type]
+		if !ok {
+			errs = append(errs, rulesets.Errorf(m.Pos, "unknown mask type %q; known types: see `maskstream validate --list-masks` or docs/rulesets.md", m.Type))
+			continue
+		}
+		mask, err := f(&Params{Mask: m, c: c})
+		if err != nil {
+			errs = append(errs, rulesets.Errors(err)...)
+			continue
+		}
+		out = append(out, step{id: identity(m), typ: m.Type, m: mask})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}
+
+// identity is SHA-256 of the mask's canonical form: its YAML mapping with
+// keys sorted and scalars tagged, so formatting and key order in the file do
+// not change outputs.
+func identity(m rulesets.Mask) [32]byte {
+	b := canonical(nil, m.Node)
+	if m.Node == nil {
+		b = append(b, m.Type...)
+	}
+	return sha256.Sum256(b)
+}
+
+func canonical(dst []byte, n *yaml.Node) []byte {
+	if n == nil {
+		return append(dst, '~')
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			dst = canonical(dst, c)
+		}
+	case yaml.AliasNode:
+		dst = canonical(dst, n.Alias)
+	case yaml.ScalarNode:
+		dst = append(dst, n.ShortTag()...)
+		dst = append(dst, ':')
+		dst = strconv.AppendQuote(dst, n.Value)
+	case yaml.SequenceNode:
+		dst = append(dst, '[')
+		for _, c := range n.Content {
+			dst = canonical(dst, c)
+			dst = append(dst, ',')
+		}
+		dst = append(dst, ']')
+	case yaml.MappingNode:
+		idx := make([]int, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			idx = append(idx, i)
+		}
+		slices.SortFunc(idx, func(a, b int) int {
+			ka, kb := n.Content[a].Value, n.Content[b].Value
+			if ka < kb {
+				return -1
+			} else if ka > kb {
+				return 1
+			}
+			return 0
+		})
+		dst = append(dst, '{')
+		for _, i := range idx {
+			dst = strconv.AppendQuote(dst, n.Content[i].Value)
+			dst = append(dst, ':')
+			dst = canonical(dst, n.Content[i+1])
+			dst = append(dst, ',')
+		}
+		dst = append(dst, '}')
+	}
+	return dst
+}
