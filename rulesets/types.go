@@ -76,7 +76,7 @@ type HeaderRule struct {
 const (
 	ActionSkip  = "skip"
 	ActionError = "error"
-	ActionNull  = "null" // on_null only: pass the null to the masks
+	ActionNull  = "null" // on_null only: pass the null to the masks (DataMasque's on_null: mask)
 )
 
 // Rule is one entry of rules: either a masking rule (Paths, possibly empty
@@ -92,7 +92,8 @@ type Rule struct {
 	Masks       []Mask
 	// OnMissing is ActionSkip (default for path rules) or ActionError.
 	OnMissing string
-	// OnNull is ActionSkip (default) or ActionNull.
+	// OnNull is ActionSkip (default), ActionNull (DataMasque's "mask": the
+	// null goes to the masks) or ActionError (dead letter).
 	OnNull string
 
 	// If holds the conditions of a conditional rule, all of which must
