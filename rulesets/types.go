@@ -103,7 +103,7 @@ type Rule struct {
 	ElseRules []Rule
 
 	// Name is the rule's label for metrics (fields_masked_total{rule}):
-	// its `name:` if given, else its index path such as "3" or "2.if.0".
+	// its `name:` if given, else its index path such as "3" or "2.rules.0".
 	Name string
 	Pos  Pos
 }
