@@ -1,0 +1,86 @@
+package engine
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestNumericBucket(t *testing.T) {
+	pl := xfTestMask(t, `{type: numeric_bucket, buckets: [0, 18, 65, 120]}`)
+	tests := []struct {
+		in     Value
+		lo, hi float64 // the output's range, inclusive
+		whole  bool
+	}{
+		{Num("5"), 0, 17, true},
+		{Num("0"), 0, 17, true},
+		{Num("18"), 18, 64, true},
+		{Num("64"), 18, 64, true},
+		{Num("65"), 65, 120, true},
+		{Num("120"), 65, 120, true},
+		{Num("130"), 120, 175, true}, // above the last boundary: as wide as the last bucket
+		{Num("-3"), -18, -1, true},   // below the first: as wide as the first
+		{Num("33.25"), 18, 65, false},
+		{Str("42"), 18, 64, true},
+		{Str(" 7 "), 0, 17, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in.S, func(t *testing.T) {
+			out := xfMust(t, pl, tc.in)
+			if out.Kind != tc.in.Kind {
+				t.Fatalf("%v became %v", tc.in.Kind, out.Kind)
+			}
+			x, err := strconv.ParseFloat(out.S, 64)
+			if err != nil {
+				t.Fatalf("output %q is no number", out.S)
+			}
+			if x < tc.lo || x > tc.hi {
+				t.Errorf("%q gave %q, outside [%v, %v]", tc.in.S, out.S, tc.lo, tc.hi)
+			}
+			if tc.whole && strings.ContainsAny(out.S, ".e") {
+				t.Errorf("a whole number gave %q", out.S)
+			}
+			if !tc.whole && len(out.S)-strings.IndexByte(out.S, '.') != 3 {
+				t.Errorf("two decimals gave %q", out.S)
+			}
+			if strings.TrimSpace(out.S) == strings.TrimSpace(tc.in.S) {
+				t.Errorf("returned the original")
+			}
+		})
+	}
+	t.Run("never the original", func(t *testing.T) {
+		pl := xfTestMask(t, `{type: numeric_bucket, buckets: [10, 12]}`)
+		for _, in := range []string{"10", "11", "12"} {
+			for i := 0; i < 20; i++ {
+				out, _ := xfRun(pl, xfSecret, Num(in), []byte{byte(i)})
+				if out.S == in {
+					t.Fatalf("%s gave itself", in)
+				}
+			}
+		}
+	})
+	t.Run("labels", func(t *testing.T) {
+		pl := xfTestMask(t, `{type: numeric_bucket, buckets: [0, 18, 65], labels: [invalid, minor, adult, senior]}`)
+		for in, want := range map[string]string{"-1": "invalid", "3": "minor", "18": "adult", "65": "adult", "66": "senior"} {
+			if out := xfMust(t, pl, Num(in)); !xfSame(out, Str(want)) {
+				t.Errorf("%s gave %v, want %q", in, out, want)
+			}
+		}
+	})
+	t.Run("not a number", func(t *testing.T) {
+		for _, in := range []Value{Str("abc"), Boolean(true), Str("")} {
+			if _, err := xfRun(pl, xfSecret, in, nil); err == nil {
+				t.Errorf("%v %q: no error", in.Kind, in.S)
+			}
+		}
+	})
+	t.Run("determinism", func(t *testing.T) { xfCheckDeterminism(t, pl, Num("5"), Num("20"), Num("70.5"), Str("100")) })
+	xfCheckBad(t, []xfBadCase{
+		{"missing buckets", "type: numeric_bucket", "1:1", "missing required key \"buckets\""},
+		{"one boundary", "type: numeric_bucket\nbuckets: [5]", "2:10", "at least two boundaries"},
+		{"not ascending", "type: numeric_bucket\nbuckets: [5, 5]", "2:10", "go up strictly"},
+		{"not numbers", "type: numeric_bucket\nbuckets: [a, b]", "2:11", "takes a number"},
+		{"labels count", "type: numeric_bucket\nbuckets: [0, 1]\nlabels: [a]", "3:9", "labels needs 3 entries"},
+	})
+}
