@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/sha256"
+	"encoding/binary"
+	"math/big"
+	"math/bits"
+)
+
+// The keyed format-preserving permutation behind imitate_unique,
+// imitate_uuid and imitate_nz_ird.
+//
+// A value is read as a number x in a mixed-radix domain [0, n) (one digit
+// per replaceable character: 10 for a digit, 26 for a letter, 9 for a
+// leading digit that must not become 0, 16 for a hex digit...). x is
+// enciphered with a 10-round Feistel network over the smallest power of
+// two that holds n, and cycle-walked (enciphered again) until it falls back
+// inside [0, n): the textbook construction for a permutation of an
+// arbitrary domain (Black and Rogaway, 2002). Each round XORs one half with
+// F(round, other half), alternating halves, so every round (and the whole)
+// is a bijection: two different inputs can never give the same output.
+//
+// F is built as in NIST SP 800-38G's FF1: AES-CBC-MAC over the round
+// number and the other half, chained from the encrypted tweak, and
+// extended by encrypting the MAC XOR a counter when more bits are needed.
+// The AES-256 key is the mask's Ctx.Key (an HMAC of the run secret and the
+// mask's parameters, never of the value), and the tweak describes the
+// domain, so values of different shapes use unrelated permutations.
+
+const fpeRounds = 10
+
+type fpe struct {
+	b cipher.Block
+	// t is E(SHA-256(tweak)): the chaining value every round starts from.
+	t [aes.BlockSize]byte
+	// Scratch space, kept here so the cipher's interface calls do not move
+	// it to the heap on every round.
+	y, z [aes.BlockSize]byte
+	msg  []byte
+	out  []byte
+}
+
+func newFPE(key [32]byte, tweak []byte) *fpe {
+	b, err := aes.NewCipher(key[:])
+	if err != nil {
+		panic("engine: AES-256 refused a 32-byte key: " + err.Error())
+	}
+	f := &fpe{b: b}
+	d := sha256.Sum256(tweak)
+	b.Encrypt(f.t[:], d[:aes.BlockSize])
+	return f
+}
+
+// round returns F_i(half) as at least nbits pseudo-random bits, big-endian
+// in the returned slice (reused by the next call). half must have the same
+// length for every call with the same tweak, which keeps CBC-MAC a PRF.
+func (f *fpe) round(i int, half []byte, nbits int) []byte {
+	m := append(f.msg[:0], byte(i), byte(len(half)>>8), byte(len(half)))
+	m = append(m, half...)
+	for len(m)%aes.BlockSize != 0 {
+		m = append(m, 0)
+	}
+	f.msg = m
+	f.y = f.t
+	for off := 0; off < len(m); off += aes.BlockSize {
+		for j := range f.y {
+			f.y[j] ^= m[off+j]
+		}
+		f.b.Encrypt(f.y[:], f.y[:])
+	}
+	out := append(f.out[:0], f.y[:]...)
+	for ctr := uint64(1); len(out)*8 < nbits; ctr++ {
+		f.z = f.y
+		for j := range 8 {
+			f.z[aes.BlockSize-1-j] ^= byte(ctr >> (8 * j))
+		}
+		f.b.Encrypt(f.z[:], f.z[:])
+		out = append(out, f.z[:]...)
+	}
+	f.out = out
+	return out
+}
+
+// fpeBits is the width of the Feistel domain for n values: at least 2, so
+// both halves have a bit.
+func fpeBits(bitlen int) int { return max(bitlen, 2) }
+
+// permute64 enciphers x in [0, n) for n ≤ 2^64, cycle-walking until the
+// result is in range and ok accepts it (nil accepts all). ok lets a caller
+// exclude values (an IRD base without a check digit) while keeping a
+// bijection on the rest; the caller must not pass an excluded x.
+func (f *fpe) permute64(x, n uint64, ok func(uint64) bool) uint64 {
+	if n <= 1 {
+		return x
+	}
+	k := fpeBits(bits.Len64(n - 1))
+	u := k / 2
+	v := k - u
+	maskU, maskV := uint64(1)<<u-1, uint64(1)<<v-1
+	var half [8]byte
+	for {
+		l, r := x>>v, x&maskV
+		for i := range fpeRounds {
+			if i%2 == 0 {
+				binary.BigEndian.PutUint64(half[:], r)
+				l ^= binary.BigEndian.Uint64(f.round(i, half[:], 64)) & maskU
+			} else {
+				binary.BigEndian.PutUint64(half[:], l)
+				r ^= binary.BigEndian.Uint64(f.round(i, half[:], 64)) & maskV
+			}
+		}
+		x = l<<v | r
+		if x < n && (ok == nil || ok(x)) {
+			return x
+		}
+	}
+}
+
+// permuteBig is permute64 for domains beyond 2^64 (long identifiers).
+func (f *fpe) permuteBig(x, n *big.Int) *big.Int {
+	if n.Cmp(big.NewInt(1)) <= 0 {
+		return x
+	}
+	nm1 := new(big.Int).Sub(n, big.NewInt(1))
+	k := fpeBits(nm1.BitLen())
+	u := k / 2
+	v := k - u
+	maskU := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(u)), big.NewInt(1))
+	maskV := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(v)), big.NewInt(1))
+	l, r, t := new(big.Int), new(big.Int), new(big.Int)
+	// Halves are encoded at a fixed width, as round requires.
+	lb, rb := make([]byte, (u+7)/8), make([]byte, (v+7)/8)
+	x = new(big.Int).Set(x)
+	for {
+		l.Rsh(x, uint(v))
+		r.And(x, maskV)
+		for i := range fpeRounds {
+			if i%2 == 0 {
+				t.SetBytes(f.round(i, r.FillBytes(rb), u))
+				l.Xor(l, t.And(t, maskU))
+			} else {
+				t.SetBytes(f.round(i, l.FillBytes(lb), v))
+				r.Xor(r, t.And(t, maskV))
+			}
+		}
+		x.Lsh(l, uint(v)).Or(x, r)
+		if x.Cmp(n) < 0 {
+			return x
+		}
+	}
+}
+
+// fpeDigit is one replaceable position of a value: the character there
+// is base+d for a digit d in [0, radix).
+type fpeDigit struct {
+	pos   int
+	radix uint8
+	base  byte
+}
+
+// fpeMixed permutes the digits of b at the given positions, in place: it
+// reads them as one mixed-radix number, enciphers it and writes it back.
+// The digits must already be valid (b[pos]-base < radix).
+func fpeMixed(f *fpe, b []byte, ds []fpeDigit) {
+	n, fits := uint64(1), true
+	for _, d := range ds {
+		hi, lo := bits.Mul64(n, uint64(d.radix))
+		if hi != 0 {
+			fits = false
+			break
+		}
+		n = lo
+	}
+	if fits {
+		x := uint64(0)
+		for _, d := range ds {
+			x = x*uint64(d.radix) + uint64(b[d.pos]-d.base)
+		}
+		y := f.permute64(x, n, nil)
+		for i := len(ds) - 1; i >= 0; i-- {
+			d := ds[i]
+			b[d.pos] = d.base + byte(y%uint64(d.radix))
+			y /= uint64(d.radix)
+		}
+		return
+	}
+	bn, x := big.NewInt(1), new(big.Int)
+	r, dv := new(big.Int), new(big.Int)
+	for _, d := range ds {
+		r.SetUint64(uint64(d.radix))
+		bn.Mul(bn, r)
+		x.Mul(x, r).Add(x, dv.SetUint64(uint64(b[d.pos]-d.base)))
+	}
+	y := f.permuteBig(x, bn)
+	for i := len(ds) - 1; i >= 0; i-- {
+		d := ds[i]
+		r.SetUint64(uint64(d.radix))
+		y.QuoRem(y, r, dv)
+		b[d.pos] = d.base + byte(dv.Uint64())
+	}
+}
