@@ -23,6 +23,10 @@ import (
 // dead-letter reason and may be logged): "expected a date in format
 // %Y-%m-%d", not "bad date 1985-02-30". Returning a Value of Kind Missing
 // removes the member that held v (drop).
+//
+// v.S and v.Raw may be views of the record or of per-call buffers, valid
+// only until Apply returns: a Mask may return them (or parts of them) but
+// must not keep them anywhere that outlives the call.
 type Mask interface {
 	Apply(c *Ctx, v Value) (Value, error)
 }
@@ -113,8 +117,11 @@ func (c *Ctx) Seed(extra []byte) [32]byte {
 // Key returns HMAC-SHA256(secret, "key" ‖ identity): a per-mask key that
 // does not depend on the value, for keyed permutations.
 func (c *Ctx) Key() [32]byte {
-	return c.sec.Sum([]byte("maskstream/key"), c.cur.id[:])
+	return c.sec.Sum(keyLabel, c.cur.id[:])
 }
+
+// keyLabel is a variable so Key does not allocate the label per call.
+var keyLabel = []byte("maskstream/key")
 
 // HMAC returns HMAC-SHA256(secret, b), the `hash` mask's digest.
 func (c *Ctx) HMAC(b []byte) [32]byte { return c.sec.Sum(nil, b) }

@@ -36,7 +36,7 @@ func NewSecret(secret string) (*Secret, error) {
 	}
 	key := []byte(secret)
 	s := &Secret{}
-	s.pool.New = func() any { return hmac.New(sha256.New, key) }
+	s.pool.New = func() any { return &macState{h: hmac.New(sha256.New, key)} }
 	fp := s.sum([]byte("maskstream/fingerprint"))
 	copy(s.id[:], fp[:])
 	return s, nil
@@ -61,27 +61,35 @@ func (s *Secret) GoString() string { return s.String() }
 // enough to recover or test a guess without a full HMAC per guess.
 func (s *Secret) ID() [8]byte { return s.id }
 
+// macState is a pooled HMAC with a buffer for its sum: the buffer lives
+// with the state, so Sum through the hash.Hash interface does not make a
+// local array escape to the heap on every call.
+type macState struct {
+	h   hash.Hash
+	out [sha256.Size]byte
+}
+
 // sum returns HMAC-SHA256(secret, parts...).
 func (s *Secret) sum(parts ...[]byte) [32]byte {
-	h := s.pool.Get().(hash.Hash)
-	h.Reset()
+	st := s.pool.Get().(*macState)
+	st.h.Reset()
 	for _, p := range parts {
-		h.Write(p)
+		st.h.Write(p)
 	}
-	var out [32]byte
-	h.Sum(out[:0])
-	s.pool.Put(h)
+	st.h.Sum(st.out[:0])
+	out := st.out
+	s.pool.Put(st)
 	return out
 }
 
 // Sum returns HMAC-SHA256(secret, a ‖ b) without allocating.
 func (s *Secret) Sum(a, b []byte) [32]byte {
-	h := s.pool.Get().(hash.Hash)
-	h.Reset()
-	h.Write(a)
-	h.Write(b)
-	var out [32]byte
-	h.Sum(out[:0])
-	s.pool.Put(h)
+	st := s.pool.Get().(*macState)
+	st.h.Reset()
+	st.h.Write(a)
+	st.h.Write(b)
+	st.h.Sum(st.out[:0])
+	out := st.out
+	s.pool.Put(st)
 	return out
 }

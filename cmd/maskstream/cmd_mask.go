@@ -1,0 +1,340 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/maskstream/maskstream/engine"
+	"github.com/maskstream/maskstream/rulesets"
+)
+
+func init() {
+	register(&command{
+		name:    "mask",
+		summary: "mask NDJSON files or stdin with a ruleset",
+		order:   20,
+		run:     runMask,
+	})
+}
+
+const maskUsage = `usage: maskstream mask -r RULESET [flags] [FILE ...]
+
+Masks newline-delimited JSON: one record per line, read from each FILE in
+turn (or standard input when none is given; "-" names it too), written
+masked to standard output in the same order. Blank lines are skipped.
+
+The run secret comes from the environment variable named by -secret-env
+(MASKSTREAM_RUN_SECRET unless told otherwise) or from -secret-file. The same
+secret and ruleset give the same output, byte for byte, on every run.
+
+A line that cannot be masked (not JSON, invalid UTF-8, too deep or too
+large, a mask error) is not written to standard output. Instead a JSON line
+{"line", "file", "reason", "error"} goes to standard error, or, with
+-dead-letter FILE, to that file with the original line as "record" (the
+file is yours: keep it as safe as the input). Standard error never gets a
+record's content.
+
+Exit status: 0 when every record was masked, 1 when some went to the dead
+letters (or an input could not be read), 2 on a usage or configuration
+error (bad flags, a ruleset with errors, no run secret).
+
+Flags:
+`
+
+type maskFlags struct {
+	ruleset    string
+	secretEnv  string
+	secretFile string
+	deadLetter string
+	maxDepth   int
+	maxBytes   int
+}
+
+func runMask(ctx context.Context, env *cliEnv, args []string) int {
+	fs := flag.NewFlagSet("mask", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var f maskFlags
+	fs.StringVar(&f.ruleset, "r", "", "the ruleset `file` to mask with (required)")
+	fs.StringVar(&f.secretEnv, "secret-env", "MASKSTREAM_RUN_SECRET", "read the run secret from this environment `variable`")
+	fs.StringVar(&f.secretFile, "secret-file", "", "read the run secret from this `file` instead")
+	fs.StringVar(&f.deadLetter, "dead-letter", "", "write records that cannot be masked to this `file` (JSON lines with the original record)")
+	fs.IntVar(&f.maxDepth, "max-depth", engine.DefaultMaxDepth, "deepest nesting of objects and arrays a record may have")
+	fs.IntVar(&f.maxBytes, "max-bytes", engine.DefaultMaxBytes, "longest record accepted, in bytes")
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, maskUsage)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(env.stdout)
+			return 0
+		}
+		fmt.Fprintf(env.stderr, "maskstream mask: %v\n\n", err)
+		printUsage(env.stderr)
+		return 2
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(env.stderr, "maskstream mask: "+format+"\n", a...)
+		return 2
+	}
+	if f.ruleset == "" {
+		fmt.Fprint(env.stderr, "maskstream mask: give the ruleset with -r FILE\n\n")
+		printUsage(env.stderr)
+		return 2
+	}
+	if f.maxDepth <= 0 || f.maxBytes <= 0 {
+		return usageErr("-max-depth and -max-bytes must be positive")
+	}
+	sec, err := maskSecret(env, f)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	rs, err := rulesets.ParseFile(f.ruleset)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	m, err := engine.Compile(rs, engine.Options{MaxDepth: f.maxDepth, MaxBytes: f.maxBytes})
+	if err != nil {
+		return usageErr("%s has errors:\n%v", f.ruleset, err)
+	}
+	inputs := fs.Args()
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	for _, in := range inputs {
+		if in == "-" {
+			continue
+		}
+		if st, err := os.Stat(in); err != nil {
+			return usageErr("%v", err)
+		} else if st.IsDir() {
+			return usageErr("%s is a folder; give NDJSON files", in)
+		}
+	}
+
+	mk := &ndjsonMasker{env: env, m: m, sec: sec, maxBytes: f.maxBytes, start: time.Now()}
+	mk.out = bufio.NewWriterSize(env.stdout, 256<<10)
+	if f.deadLetter != "" {
+		dl, err := os.OpenFile(f.deadLetter, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		defer dl.Close()
+		mk.dead = bufio.NewWriter(dl)
+		mk.withRecord = true
+	} else {
+		mk.dead = bufio.NewWriter(env.stderr)
+	}
+
+	code := 0
+	for _, in := range inputs {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := mk.file(ctx, in); err != nil {
+			fmt.Fprintf(env.stderr, "maskstream mask: %v\n", err)
+			code = 1
+		}
+	}
+	mk.endProgress()
+	if err := mk.out.Flush(); err != nil {
+		fmt.Fprintf(env.stderr, "maskstream mask: writing the output: %v\n", err)
+		return 1
+	}
+	if err := mk.dead.Flush(); err != nil {
+		fmt.Fprintf(env.stderr, "maskstream mask: writing the dead letters: %v\n", err)
+		return 1
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(env.stderr, "maskstream mask: interrupted after %d records\n", mk.done)
+		return 1
+	}
+	if mk.failed > 0 {
+		where := "above"
+		if f.deadLetter != "" {
+			where = "in " + f.deadLetter
+		}
+		fmt.Fprintf(env.stderr, "maskstream mask: %d of %d records could not be masked (see %s)\n", mk.failed, mk.done+mk.failed, where)
+		code = 1
+	}
+	return code
+}
+
+// maskSecret reads the run secret from -secret-file or the environment.
+func maskSecret(env *cliEnv, f maskFlags) (*engine.Secret, error) {
+	var raw, src string
+	if f.secretFile != "" {
+		b, err := os.ReadFile(f.secretFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading the run secret: %w", err)
+		}
+		raw, src = strings.TrimRight(string(b), "\r\n"), "the run secret file "+f.secretFile
+	} else {
+		raw, src = env.getenv(f.secretEnv), f.secretEnv
+	}
+	if raw == "" {
+		return nil, fmt.Errorf("no run secret: set %s to a random string of 16 to 256 characters (for example: export %s=$(openssl rand -hex 32)), or give -secret-file FILE; keep it: the same secret gives the same masked values", f.secretEnv, f.secretEnv)
+	}
+	sec, err := engine.NewSecret(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	return sec, nil
+}
+
+// ndjsonMasker masks NDJSON streams into one output.
+type ndjsonMasker struct {
+	env        *cliEnv
+	m          *engine.Masker
+	sec        *engine.Secret
+	maxBytes   int
+	out        *bufio.Writer
+	dead       *bufio.Writer
+	withRecord bool
+
+	buf          []byte
+	done, failed int
+	start        time.Time
+	lastProgress time.Time
+	progressed   bool
+}
+
+// deadLetter is one line of the dead-letter output.
+type deadLetter struct {
+	Line   int             `json:"line"`
+	File   string          `json:"file"`
+	Reason string          `json:"reason"`
+	Error  string          `json:"error"`
+	Record json.RawMessage `json:"record,omitempty"`
+}
+
+func (k *ndjsonMasker) file(ctx context.Context, name string) error {
+	var r io.Reader
+	display := name
+	if name == "-" {
+		r, display = k.env.stdin, "-"
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	for line := 1; ; line++ {
+		if line%1024 == 0 && ctx.Err() != nil {
+			return nil
+		}
+		rec, tooLong, err := k.readLine(br)
+		if len(rec) > 0 || tooLong {
+			k.record(display, line, rec, tooLong)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", display, err)
+		}
+	}
+}
+
+// readLine reads one line without its end. A line longer than maxBytes is
+// consumed and reported as tooLong, its bytes not kept.
+func (k *ndjsonMasker) readLine(br *bufio.Reader) (rec []byte, tooLong bool, err error) {
+	k.buf = k.buf[:0]
+	for {
+		chunk, e := br.ReadSlice('\n')
+		if !tooLong {
+			if len(k.buf)+len(chunk) > k.maxBytes+2 { // +2: the line's \r\n
+				tooLong = true
+				k.buf = k.buf[:0]
+			} else {
+				k.buf = append(k.buf, chunk...)
+			}
+		}
+		if e == bufio.ErrBufferFull {
+			continue
+		}
+		rec = k.buf
+		for len(rec) > 0 && (rec[len(rec)-1] == '\n' || rec[len(rec)-1] == '\r') {
+			rec = rec[:len(rec)-1]
+		}
+		if isBlank(rec) {
+			rec = nil
+		}
+		return rec, tooLong, e
+	}
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+func (k *ndjsonMasker) record(file string, line int, rec []byte, tooLong bool) {
+	var err error
+	if tooLong {
+		err = &engine.MaskError{Reason: engine.ReasonTooLarge, Msg: fmt.Sprintf("the line is longer than -max-bytes %d", k.maxBytes)}
+	} else {
+		// Masking straight into the writer's free space saves a copy
+		// (bufio's AvailableBuffer idiom).
+		var b []byte
+		b, err = k.m.MaskValue(k.out.AvailableBuffer(), k.sec, rec, nil)
+		if err == nil {
+			k.out.Write(b)
+			k.out.WriteByte('\n')
+			k.done++
+			k.progress()
+			return
+		}
+	}
+	k.failed++
+	d := deadLetter{Line: line, File: file, Reason: string(engine.ReasonOf(err)), Error: err.Error()}
+	if k.withRecord && !tooLong {
+		q, _ := json.Marshal(string(rec))
+		d.Record = q
+	}
+	b, _ := json.Marshal(d)
+	k.dead.Write(b)
+	k.dead.WriteByte('\n')
+	if !k.withRecord {
+		k.dead.Flush()
+	}
+}
+
+// progress shows records done and the rate on a terminal, at most five
+// times a second, once the run has lasted a second (small inputs stay
+// quiet).
+func (k *ndjsonMasker) progress() {
+	if !k.env.stderrIsTerminal || k.done%256 != 0 {
+		return
+	}
+	now := time.Now()
+	if now.Sub(k.start) < time.Second || now.Sub(k.lastProgress) < 200*time.Millisecond {
+		return
+	}
+	k.lastProgress = now
+	k.progressed = true
+	rate := float64(k.done) / now.Sub(k.start).Seconds()
+	fmt.Fprintf(k.env.stderr, "\rmaskstream mask: %d records, %.0f/s, %d failed   ", k.done, rate, k.failed)
+}
+
+func (k *ndjsonMasker) endProgress() {
+	if k.progressed {
+		fmt.Fprintln(k.env.stderr)
+	}
+}

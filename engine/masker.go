@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Masker is a compiled ruleset. It is immutable after Compile and safe for
+// concurrent use; per-call state comes from a pool.
+type Masker struct {
+	name    string
+	prog    *program
+	names   []string
+	key     *program // nil: the key passes through
+	headers []cheader
+}
+
+type cheader struct {
+	name string
+	pipe Pipeline
+}
+
+// errNoSecret is a programming error: masking needs a prepared secret.
+var errNoSecret = errors.New("engine: masking needs a run secret; prepare one with engine.NewSecret")
+
+// Name is the ruleset's name.
+func (m *Masker) Name() string { return m.name }
+
+// NumRules is the number of masking rules, conditional rules flattened in
+// file order (the rules of an if, then its else_rules).
+func (m *Masker) NumRules() int { return len(m.prog.rules) }
+
+// RuleNames are the rules' names (rulesets.Rule.Name), index-aligned with
+// NumRules and CallOptions.Counts.
+func (m *Masker) RuleNames() []string { return append([]string(nil), m.names...) }
+
+// MasksKey reports whether the ruleset masks record keys.
+func (m *Masker) MasksKey() bool { return m.key != nil }
+
+// MaxBytes is the largest value MaskValue accepts.
+func (m *Masker) MaxBytes() int { return m.prog.maxBytes }
+
+// MaskValue masks one JSON value and appends the result to dst. Bytes no
+// rule selects are copied unchanged. The error, for a value that cannot be
+// masked, is a *MaskError; dst is then returned as it was. o may be nil.
+//
+// The whole value is validated (structure, UTF-8 inside strings, depth and
+// size), selected or not: a record is either masked whole or refused. A
+// mask that returns Kind Missing (drop) removes the member from its object,
+// or the element from its array (the elements after it move up one index);
+// a dropped root value becomes null.
+func (m *Masker) MaskValue(dst []byte, sec *Secret, value []byte, o *CallOptions) ([]byte, error) {
+	return m.prog.mask(dst, sec, value, o)
+}
+
+func (p *program) mask(dst []byte, sec *Secret, value []byte, o *CallOptions) ([]byte, error) {
+	if sec == nil {
+		return dst, errNoSecret
+	}
+	if len(value) > p.maxBytes {
+		return dst, &MaskError{Reason: ReasonTooLarge, Msg: "the value is " + strconv.Itoa(len(value)) + " bytes, more than the limit of " + strconv.Itoa(p.maxBytes) + "; raise limits.max_record_bytes if such records are expected"}
+	}
+	c := p.getCall(nil, value)
+	c.own.sec, c.own.now, c.own.doc = sec, p.now, value
+	if o != nil && o.HashValue != nil {
+		c.override = o.HashValue
+	}
+	out, err := c.run(dst, value)
+	if err != nil {
+		c.release()
+		return dst, err
+	}
+	if o != nil && len(o.Counts) == len(p.rules) {
+		for i, n := range c.masked {
+			o.Counts[i] += n
+		}
+	}
+	c.release()
+	return out, nil
+}
+
+// MaskRecord masks a record's value, key and headers. A nil Value (a
+// tombstone) stays nil; only its key is masked. The headers slice is copied
+// when a header changes, never modified in place.
+func (m *Masker) MaskRecord(sec *Secret, r Record, o *CallOptions) (Record, error) {
+	out := r
+	if r.Value != nil {
+		v, err := m.MaskValue(make([]byte, 0, len(r.Value)+len(r.Value)/8+16), sec, r.Value, o)
+		if err != nil {
+			return r, err
+		}
+		out.Value = v
+	}
+	if m.key != nil && r.Key != nil {
+		k, err := m.maskKey(sec, r.Key)
+		if err != nil {
+			return r, err
+		}
+		out.Key = k
+	}
+	if len(m.headers) > 0 && len(r.Headers) > 0 {
+		hs, err := m.maskHeaders(sec, r.Headers, r.Value)
+		if err != nil {
+			return r, err
+		}
+		out.Headers = hs
+	}
+	return out, nil
+}
+
+// maskKey masks a record key: as a JSON document when it parses as one (the
+// key masks apply to the whole value), else as a string.
+func (m *Masker) maskKey(sec *Secret, key []byte) ([]byte, error) {
+	if validJSON(key, m.key.maxDepth) == nil {
+		out, err := m.key.mask(nil, sec, key, nil)
+		if err != nil {
+			return nil, relocate(err, "key")
+		}
+		return out, nil
+	}
+	v, err := m.runText(sec, m.key.rules[0].pipe, key, nil, m.key)
+	if err != nil {
+		return nil, relocate(err, "key")
+	}
+	if v.Kind == Missing {
+		return []byte{}, nil
+	}
+	return []byte(v.Text()), nil
+}
+
+// maskHeaders masks the headers the ruleset names (case-insensitively);
+// a header whose masks drop it is removed.
+func (m *Masker) maskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, error) {
+	var out []Header
+	for i, h := range hs {
+		var pipe Pipeline
+		found := false
+		for _, hr := range m.headers {
+			if strings.EqualFold(hr.name, h.Key) {
+				pipe, found = hr.pipe, true
+				break
+			}
+		}
+		if !found {
+			if out != nil {
+				out = append(out, h)
+			}
+			continue
+		}
+		if out == nil {
+			out = make([]Header, i, len(hs))
+			copy(out, hs[:i])
+		}
+		v, err := m.runText(sec, pipe, h.Value, doc, m.prog)
+		if err != nil {
+			return nil, relocate(err, "header "+h.Key)
+		}
+		if v.Kind == Missing {
+			continue
+		}
+		out = append(out, Header{Key: h.Key, Value: []byte(v.Text())})
+	}
+	if out == nil {
+		return hs, nil
+	}
+	return out, nil
+}
+
+// runText masks a key or header value given as text.
+func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *program) (Value, error) {
+	v := Value{Kind: String, S: string(text)}
+	if p.isDefault(v) {
+		return v, nil
+	}
+	ctx := Ctx{sec: sec, now: p.now, doc: doc}
+	out, err := ctx.Run(pipe, v)
+	if err != nil {
+		return Value{}, &MaskError{Reason: ReasonMask, Msg: err.Error()}
+	}
+	return out, nil
+}
+
+// relocate sets the place of a masking error of a key or header.
+func relocate(err error, where string) error {
+	var me *MaskError
+	if errors.As(err, &me) {
+		e := *me
+		if e.Where == "" || e.Where == "$" {
+			e.Where = where
+		} else {
+			e.Where = where + " " + e.Where
+		}
+		return &e
+	}
+	return err
+}

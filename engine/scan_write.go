@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// bytesString views b as a string without copying. The engine hands masks
+// such views of the record (and of per-call buffers that are not rewritten
+// while the call lasts): a Mask must not keep v.S after Apply returns (see
+// Mask).
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// unescape appends the text of a validated JSON string body (without its
+// quotes) to dst. Lone surrogates become U+FFFD, as encoding/json does.
+func unescape(dst, body []byte) []byte {
+	for i := 0; i < len(body); {
+		j := i
+		for j < len(body) && body[j] != '\\' {
+			j++
+		}
+		dst = append(dst, body[i:j]...)
+		if j >= len(body) {
+			break
+		}
+		e := body[j+1]
+		i = j + 2
+		switch e {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(body[i:])
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
+					r2 = hex4(body[i+2:])
+				}
+				if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+					i += 6
+					r = d
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, e)
+		}
+	}
+	return dst
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
+}
+
+const hexDigits = "0123456789abcdef"
+
+// needsEscape marks the ASCII bytes a JSON string cannot hold as they are.
+var needsEscape = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'] = true
+	t['\\'] = true
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true // looked at: valid UTF-8 passes, anything else becomes U+FFFD
+	}
+	return
+}()
+
+// appendQuoted appends s as a JSON string. Runs of plain bytes are copied in
+// bulk; invalid UTF-8 (which a mask should never produce) becomes U+FFFD so
+// the output is always valid JSON.
+func appendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !needsEscape[c] {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, "\ufffd"...)
+				i++
+				start = i
+				continue
+			}
+			i += n
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// validNumber reports whether s is a JSON number literal.
+func validNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	l := lexer{src: unsafe.Slice(unsafe.StringData(s), len(s))}
+	return l.num() == nil && l.i == len(s)
+}
