@@ -1,0 +1,30 @@
+// Package kafka is the Kafka side of maskstream: a consumer-group Source
+// that splits its assignment into one lane per partition, a Sink that
+// produces asynchronously with bounded in-flight records, and a
+// transactional source/sink pair for exactly-once routes on one cluster.
+// It is built on franz-go (kgo, kadm) and knows brokers, never masks.
+//
+// # Goroutines and acks (Source)
+//
+// Run owns one poll loop and one goroutine per partition that has
+// records (franz-go's goroutine-per-partition pattern). The poll loop
+// hands each partition's records to that partition's goroutine over a
+// small channel; the goroutine calls Lane.Deliver, which blocks while the
+// lane is full. A full lane therefore blocks the poll loop, and kgo stops
+// fetching once its bounded buffer is full: a slow sink stops the source.
+//
+// The client runs with BlockRebalanceOnPoll, so a rebalance only happens
+// between polls. On revoke the source cancels the partition's goroutine,
+// calls Lane.Stop, and only when Stop has returned (after the lane's last
+// Ack) commits the marked offsets and lets the partition go. Ack marks the
+// last record of the acknowledged prefix (AutoCommitMarks); marks are
+// committed every CommitInterval, on revoke and at the end of Run. A crash
+// therefore loses nothing and at worst produces records twice.
+//
+// # Sink
+//
+// The Sink produces with acks=all and idempotence, unlimited retries and
+// no delivery timeout by default, so a transient broker error is retried
+// inside kgo in order and done is only ever called with nil or a
+// permanent error (see Sink.Write).
+package kafka

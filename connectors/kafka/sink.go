@@ -1,0 +1,274 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/maskstream/maskstream/connectors"
+)
+
+// SinkConfig says how a Sink produces. Acks are always all and the
+// producer is always idempotent: that is what keeps order across retries.
+type SinkConfig struct {
+	// MaxInFlight bounds the records written but not yet acknowledged;
+	// Write blocks beyond it. 10000 by default.
+	MaxInFlight int
+	// Linger is how long a partition's batch waits for more records
+	// before it is sent; 0 (the default) sends as soon as possible, which
+	// still batches under load.
+	Linger time.Duration
+	// Compression is none, gzip, snappy, lz4 or zstd; snappy by default.
+	Compression string
+	// BatchMaxBytes caps one partition's batch; kgo's default (about 1MB)
+	// when zero. Keep it under the topic's max.message.bytes.
+	BatchMaxBytes int32
+	// DeliveryTimeout fails a record (as a permanent error, so it goes to
+	// the dead letters) that could not be produced in this time. Zero, the
+	// default, retries forever: an outage stalls the lane instead of
+	// dead-lettering good records.
+	DeliveryTimeout time.Duration
+	// CloseTimeout bounds the flush in Close; 30s by default.
+	CloseTimeout time.Duration
+}
+
+// Default values of SinkConfig fields left zero.
+const (
+	DefaultMaxInFlight  = 10000
+	DefaultCompression  = "snappy"
+	DefaultCloseTimeout = 30 * time.Second
+)
+
+// Validate reports every mistake in c at once.
+func (c SinkConfig) Validate() error {
+	var errs []error
+	if c.MaxInFlight < 0 || c.Linger < 0 || c.BatchMaxBytes < 0 || c.DeliveryTimeout < 0 || c.CloseTimeout < 0 {
+		errs = append(errs, errors.New("kafka: sink max_in_flight, linger, batch_max_bytes, delivery_timeout and close_timeout cannot be negative"))
+	}
+	if _, err := compressionCodec(c.Compression); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *SinkConfig) setDefaults() {
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.Compression == "" {
+		c.Compression = DefaultCompression
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = DefaultCloseTimeout
+	}
+}
+
+func compressionCodec(name string) (kgo.CompressionCodec, error) {
+	switch strings.ToLower(name) {
+	case "", "snappy":
+		return kgo.SnappyCompression(), nil
+	case "none":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("kafka: unknown compression %q: use none, gzip, snappy, lz4 or zstd", name)
+}
+
+// produceOpts are the kgo options of a producer for c; parts learns the
+// partition counts the partitioner sees.
+func (c SinkConfig) produceOpts(parts *partitionCounts) []kgo.Opt {
+	codec, _ := compressionCodec(c.Compression)
+	opts := []kgo.Opt{
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.MaxBufferedRecords(c.MaxInFlight),
+		kgo.ProducerLinger(c.Linger),
+		kgo.ProducerBatchCompression(codec),
+		kgo.RecordPartitioner(newPartitioner(parts)),
+		// A missing topic is an operator's mistake that creating the topic
+		// fixes: keep retrying (and logging) rather than dead-lettering.
+		kgo.UnknownTopicRetries(-1),
+	}
+	if c.BatchMaxBytes > 0 {
+		opts = append(opts, kgo.ProducerBatchMaxBytes(c.BatchMaxBytes))
+	}
+	if c.DeliveryTimeout > 0 {
+		opts = append(opts, kgo.RecordDeliveryTimeout(c.DeliveryTimeout))
+	}
+	return opts
+}
+
+// Sink produces records to one Kafka cluster. Build it with NewSink (or
+// NewTransactionalRoute); it implements connectors.Sink.
+type Sink struct {
+	cfg      SinkConfig
+	cl       *kgo.Client
+	logger   *slog.Logger
+	parts    *partitionCounts
+	sem      chan struct{} // one slot per in-flight record
+	inflight inflight
+	closed   atomic.Bool
+	ownsCl   bool      // Close closes cl (false when a transactional source owns it)
+	txn      *txnGuard // nil unless transactional
+}
+
+var _ connectors.Sink = (*Sink)(nil)
+
+// NewSink builds a producer. A nil logger discards logs.
+func NewSink(cluster ClusterConfig, cfg SinkConfig, logger *slog.Logger) (*Sink, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.setDefaults()
+	opts, err := cluster.clientOpts(logger)
+	if err != nil {
+		return nil, err
+	}
+	parts := newPartitionCounts()
+	cl, err := kgo.NewClient(append(opts, cfg.produceOpts(parts)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: building producer: %w", err)
+	}
+	return newSink(cl, cfg, parts, logger, true, nil), nil
+}
+
+func newSink(cl *kgo.Client, cfg SinkConfig, parts *partitionCounts, logger *slog.Logger, owns bool, txn *txnGuard) *Sink {
+	return &Sink{
+		cfg: cfg, cl: cl, logger: logger, parts: parts,
+		sem:    make(chan struct{}, cfg.MaxInFlight),
+		ownsCl: owns, txn: txn,
+	}
+}
+
+// ErrSinkClosed is returned by Write after Close.
+var ErrSinkClosed = errors.New("kafka: sink closed")
+
+// Write queues rec for rec.Topic (and rec.Partition when >= 0) and returns.
+// It blocks while MaxInFlight records are unacknowledged, until a slot
+// frees or ctx ends; when it returns an error, done is never called.
+//
+// done is called once, in write order per destination partition, with nil
+// when the broker has the record (acks=all), with an error wrapping
+// connectors.ErrPermanent when retrying cannot help (too large, not
+// authorized, no such partition, DeliveryTimeout passed), or with another
+// error only when the sink is closed or its producer is fenced: the route
+// must then stop without acking.
+func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(error)) error {
+	if s.closed.Load() {
+		return ErrSinkClosed
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if s.txn != nil && !s.txn.enter() {
+		<-s.sem
+		return ErrNotInTransaction
+	}
+	s.inflight.add()
+	kr := toKgo(rec)
+	// The record's lifetime is not the caller's ctx: a record cancelled
+	// half way would leave a gap before the records after it.
+	s.cl.Produce(context.Background(), kr, func(r *kgo.Record, err error) {
+		if err != nil {
+			err = s.classify(r, err)
+		}
+		done(err)
+		<-s.sem
+		s.inflight.done()
+	})
+	if s.txn != nil {
+		s.txn.leave()
+	}
+	return nil
+}
+
+func (s *Sink) classify(r *kgo.Record, err error) error {
+	if r.Partition >= 0 {
+		if n, ok := s.parts.get(r.Topic); ok && int(r.Partition) >= n {
+			err = fmt.Errorf("%w: partition %d of %d", errPartitionOutOfRange, r.Partition, n)
+		}
+	}
+	return classifyProduceErr(r.Topic, r.Partition, err)
+}
+
+// Flush waits until every written record's done has been called, or ctx
+// ends.
+func (s *Sink) Flush(ctx context.Context) error {
+	return s.inflight.wait(ctx)
+}
+
+// Close flushes for at most CloseTimeout, then closes the client; records
+// still unacknowledged then get done(err) with a non-permanent error.
+func (s *Sink) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CloseTimeout)
+	defer cancel()
+	err := s.Flush(ctx)
+	if s.ownsCl {
+		s.cl.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("kafka: sink closed with records unacknowledged after %s: %w", s.cfg.CloseTimeout, err)
+	}
+	return nil
+}
+
+// inflight counts written records whose done has not returned, so Flush
+// can wait for zero with a ctx.
+type inflight struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed when n drops to 0
+}
+
+func (f *inflight) add() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == 0 {
+		f.zero = make(chan struct{})
+	}
+	f.n++
+}
+
+func (f *inflight) done() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n--
+	if f.n == 0 {
+		close(f.zero)
+	}
+}
+
+func (f *inflight) wait(ctx context.Context) error {
+	f.mu.Lock()
+	if f.n == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	zero := f.zero
+	f.mu.Unlock()
+	select {
+	case <-zero:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,186 @@
+package nats
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+)
+
+// ServerConfig says how to reach a NATS server or cluster. Sources and
+// sinks each open their own connection from it.
+type ServerConfig struct {
+	// URL is one or more comma-separated server URLs
+	// (nats://host:4222, tls://host:4222).
+	URL string
+	// CredsFile is a user JWT + nkey seed file (decentralized auth).
+	CredsFile string
+	// NKeyFile is an nkey seed file.
+	NKeyFile string
+	// User and Password, or Token, are the other ways to authenticate.
+	User     string
+	Password string
+	Token    string
+	// TLS enables TLS when non-nil.
+	TLS *TLSConfig
+	// Name is the connection name shown by the server; "maskstream" when
+	// empty.
+	Name string
+}
+
+// TLSConfig is the client side of TLS to the server.
+type TLSConfig struct {
+	// CAFile is a PEM bundle of the CAs to trust instead of the system
+	// roots.
+	CAFile string
+	// CertFile and KeyFile are a client certificate; both or neither.
+	CertFile string
+	KeyFile  string
+	// InsecureSkipVerify disables certificate verification. For tests
+	// only.
+	InsecureSkipVerify bool
+	// ServerName overrides the name checked in the server certificate.
+	ServerName string
+}
+
+// Validate reports every mistake in c at once.
+func (c ServerConfig) Validate() error {
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("nats: no server url: give nats://host:4222"))
+	}
+	auth := 0
+	for _, set := range []bool{c.CredsFile != "", c.NKeyFile != "", c.User != "", c.Token != ""} {
+		if set {
+			auth++
+		}
+	}
+	if auth > 1 {
+		errs = append(errs, errors.New("nats: give one of creds_file, nkey_file, user/password or token"))
+	}
+	if c.TLS != nil && (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("nats: TLS cert_file and key_file go together: give both or neither"))
+	}
+	return errors.Join(errs...)
+}
+
+// Reconnect backoff: the first retry is quick (a server restart), later
+// ones spread out so a long outage does not hammer the server.
+const (
+	reconnectMin = 100 * time.Millisecond
+	reconnectMax = 5 * time.Second
+)
+
+func reconnectDelay(attempts int) time.Duration {
+	d := reconnectMin
+	for i := 1; i < attempts && d < reconnectMax; i++ {
+		d *= 2
+	}
+	return min(d, reconnectMax)
+}
+
+// connect opens a connection that reconnects forever and logs its state
+// changes; onDisconnect, when not nil, is told of every disconnect. extra
+// options go last.
+func connect(c ServerConfig, logger *slog.Logger, onDisconnect func(), extra ...natsgo.Option) (*natsgo.Conn, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	name := c.Name
+	if name == "" {
+		name = "maskstream"
+	}
+	opts := []natsgo.Option{
+		natsgo.Name(name),
+		natsgo.MaxReconnects(-1),
+		natsgo.CustomReconnectDelay(reconnectDelay),
+		natsgo.DisconnectErrHandler(func(nc *natsgo.Conn, err error) {
+			if onDisconnect != nil {
+				onDisconnect()
+			}
+			if err != nil && !nc.IsClosed() {
+				logger.Warn("nats: disconnected; reconnecting", "err", err)
+			}
+		}),
+		natsgo.ReconnectHandler(func(nc *natsgo.Conn) {
+			logger.Info("nats: reconnected", "server", nc.ConnectedUrlRedacted())
+		}),
+		natsgo.ErrorHandler(asyncErrLogger(logger)),
+	}
+	switch {
+	case c.CredsFile != "":
+		opts = append(opts, natsgo.UserCredentials(c.CredsFile))
+	case c.NKeyFile != "":
+		o, err := natsgo.NkeyOptionFromSeed(c.NKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats: reading nkey_file: %w", err)
+		}
+		opts = append(opts, o)
+	case c.User != "":
+		opts = append(opts, natsgo.UserInfo(c.User, c.Password))
+	case c.Token != "":
+		opts = append(opts, natsgo.Token(c.Token))
+	}
+	if c.TLS != nil {
+		tc, err := c.TLS.build()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, natsgo.Secure(tc))
+	}
+	opts = append(opts, extra...)
+	nc, err := natsgo.Connect(c.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nats: connecting to %s: %w", redactURL(c.URL), err)
+	}
+	return nc, nil
+}
+
+// asyncErrLogger logs asynchronous errors (slow consumer, permission
+// violations) at most once per 30s per kind, so a slow consumer does not
+// flood the log.
+func asyncErrLogger(logger *slog.Logger) natsgo.ErrHandler {
+	var lim errLimiter
+	return func(_ *natsgo.Conn, sub *natsgo.Subscription, err error) {
+		if !lim.allow(err.Error()) {
+			return
+		}
+		if sub != nil {
+			logger.Warn("nats: async error", "subject", sub.Subject, "err", err)
+			return
+		}
+		logger.Warn("nats: async error", "err", err)
+	}
+}
+
+func (t *TLSConfig) build() (*tls.Config, error) {
+	tc := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // opt-in, documented as test-only
+		ServerName:         t.ServerName,
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats: reading TLS ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("nats: TLS ca_file %s holds no PEM certificate", t.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("nats: loading TLS client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
