@@ -29,6 +29,12 @@ bench: bench-engine ## every benchmark (engine, Kafka route, HTTP endpoint) with
 bench-engine: ## engine vs. a sonic decode+encode round trip of the same records
 	$(GO) test -run '^$$' -bench 'BenchmarkEngine' -benchmem -benchtime $(BENCHTIME) ./engine/
 
+bench-http: ## the HTTP mask endpoint over loopback: fixed 1,000 req/s, then flat out with 32 connections, beside /healthz
+	$(GO) test -run '^$$' -bench 'BenchmarkHTTP' -benchtime 1x -count 1 ./httpapi/
+
+bench-kafka: ## the Kafka route (broker in its own process): orders.yaml vs. a ruleset that masks nothing, 200k records (MASKSTREAM_BENCH_RECORDS to change)
+	$(GO) test -run '^$$' -bench 'BenchmarkKafkaRoute' -benchtime 1x -timeout 30m ./processor/
+
 demo: build ## run the embedded demo: in-process Kafka and NATS, a producer, two masking routes
 	$(BIN) demo
 

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidateConfig(t *testing.T) {
+	good := writeRunConfig(t, "127.0.0.1:9092", "")
+	brokenRuleset := writeRunConfig(t, "127.0.0.1:9092", "")
+	if err := os.WriteFile(filepath.Join(filepath.Dir(brokenRuleset), "rulesets", "orders.yaml"), []byte("version: \"1.0\"\nrules:\n  - path: \"$.a\"\n    masks: [ { type: no_such_mask } ]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := writeRunConfig(t, "127.0.0.1:9092", "  - name: other\n    from: { kafka: local, topics: [x] }\n    to: { kafka: local }\n    ruleset: absent\n")
+	badConfig := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(badConfig, []byte("kafka: { a: { brokers: [b] } }\nroutes: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		vars       map[string]string
+		code       int
+		out, errTx string
+	}{
+		{"good", []string{"-c", good}, nil, 0, "ok  " + good + ": 1 routes, 1 rulesets", ""},
+		{"broken ruleset", []string{"-c", brokenRuleset}, nil, 1, "", `orders.yaml:4:14: unknown mask type "no_such_mask"`},
+		{"missing ruleset", []string{"-c", missing}, nil, 1, "", `ruleset "absent" (used by route other) not found`},
+		{"bad config", []string{"-c", badConfig}, nil, 1, "", `broker "b" is not host:port`},
+		{"secrets missing", []string{"-c", good, "-secrets"}, nil, 1, "", "no run secret"},
+		{"secrets present", []string{"-c", good, "-secrets"}, map[string]string{runSecretEnv: runTestSecret}, 0, "ok  ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, out, errOut := testCLIEnv(tt.vars)
+			code := runMain(context.Background(), env, append([]string{"validate-config"}, tt.args...))
+			if code != tt.code || !strings.Contains(out.String(), tt.out) || !strings.Contains(errOut.String(), tt.errTx) {
+				t.Errorf("exit %d (want %d)\nstdout: %s\nstderr: %s\nwant stdout %q, stderr %q", code, tt.code, out, errOut, tt.out, tt.errTx)
+			}
+		})
+	}
+}

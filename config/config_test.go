@@ -1,0 +1,252 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadGood(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.good.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no good fixtures: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			c, err := Load(f)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if c.Limits.MaxRecordBytes <= 0 || c.Limits.MaxDepth <= 0 || c.Limits.MaxDeliveries <= 0 || c.DrainTimeout <= 0 {
+				t.Errorf("defaults not applied: %+v drain %v", c.Limits, c.DrainTimeout)
+			}
+			for _, r := range c.Routes {
+				if r.To.Cluster() == "" || r.DeadLetter.Cluster() == "" || r.To.Template() == "" || r.DeadLetter.Template() == "" {
+					t.Errorf("route %s: sink or dead letter left empty: %+v %+v", r.Name, r.To, r.DeadLetter)
+				}
+				if !filepath.IsAbs(c.RulesetsDir) {
+					t.Errorf("rulesets_dir %q not made absolute", c.RulesetsDir)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadFull(t *testing.T) {
+	c, err := Load("testdata/full.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := filepath.Abs("testdata")
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"rulesets_dir", c.RulesetsDir, filepath.Join(dir, "rulesets")},
+		{"run_secret_file", c.RunSecretFile, "/run/secrets/maskstream"},
+		{"drain_timeout", c.DrainTimeout, 45 * time.Second},
+		{"max_depth", c.Limits.MaxDepth, 64},
+		{"max_deliveries", c.Limits.MaxDeliveries, 3},
+		{"prod brokers", len(c.Kafka["prod"].Brokers), 2},
+		{"prod tls", c.Kafka["prod"].TLS != nil, true},
+		{"prod sasl env", c.Kafka["prod"].SASL.PasswordEnv, "KAFKA_PROD_PASSWORD"},
+		{"dev tls", c.Kafka["dev"].TLS == nil, true},
+		{"nats creds", c.NATS["main"].CredsFile, filepath.Join(dir, "secrets/nats.creds")},
+		{"routes", len(c.Routes), 4},
+		{"orders group", c.Routes[0].From.Group, "maskstream"},
+		{"orders keep_partition", c.Routes[0].To.KeepPartition, true},
+		{"orders dlq", c.Routes[0].DeadLetter.Topic, "maskstream.dlq"},
+		{"orders workers", c.Routes[0].Lanes.Workers, 2},
+		{"events jetstream", c.Routes[1].From.IsJetStream(), true},
+		{"events dlq default", c.Routes[1].DeadLetter.Subject, "maskstream.dlq.events"},
+		{"events dlq jetstream", c.Routes[1].DeadLetter.JetStream, true},
+		{"events start default", c.Routes[1].From.Start, StartEarliest},
+		{"audit group default", c.Routes[2].From.Group, "maskstream.audit"},
+		{"audit dlq default", c.Routes[2].DeadLetter.Topic, "maskstream.dlq.audit"},
+		{"audit exactly_once", c.Routes[2].ExactlyOnce, true},
+		{"core queue", c.Routes[3].From.Queue, "maskstream"},
+		{"core dlq jetstream", c.Routes[3].DeadLetter.JetStream, false},
+		{"core lane queue default", c.Routes[3].Lanes.Queue, DefaultLaneQueue},
+		{"http tokens", len(c.HTTP.Tokens), 2},
+		{"ops rps", c.HTTP.Tokens[1].RateLimit.PerTokenRPS, 10.0},
+		{"ops burst inherits", c.HTTP.Tokens[1].RateLimit.Burst, 200},
+		{"protect_read", c.HTTP.ProtectRead, true},
+		{"rulesets", strings.Join(c.Rulesets(), ","), "customer-record,events"},
+		{"warnings", len(c.Warnings), 0},
+	}
+	for _, ch := range checks {
+		t.Run(ch.name, func(t *testing.T) {
+			if ch.got != ch.want {
+				t.Errorf("got %v, want %v", ch.got, ch.want)
+			}
+		})
+	}
+}
+
+func TestLoadBad(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // each is a substring of one error, in order
+	}{
+		{"duplicates.bad.yaml", []string{`8:5: route name "orders" is used twice`, `read with the same consumer`}},
+		{"empty.bad.yaml", []string{"the config is empty"}},
+		{"exactly-once.bad.yaml", []string{`7:5: route "cross": exactly_once needs the source and the sink on the same Kafka cluster`, `12:5: route "to-nats": exactly_once needs Kafka on both sides`}},
+		{"http.bad.yaml", []string{`2:3: http.listen "8080" is not host:port`, "2:3: http: insecure_no_auth with tokens", "3:8: http.tls needs both", "sha256 must be 64 hex digits", `scope "write" is unknown`, "the name is used twice", "needs exactly one of sha256", "has no scopes"}},
+		{"insecure.bad.yaml", []string{"2:3: http.insecure_no_auth needs a loopback listen address"}},
+		{"loop.bad.yaml", []string{`8:9: route "kloop" writes to topic "orders.masked", which it also reads`, `12:9: route "nloop" publishes to "events.masked.events.x"`, `route "dlqloop" writes to topic "maskstream.dlq.dlqloop", which its topic_regex also matches`}},
+		{"mixed-source.bad.yaml", []string{"names both kafka and nats", "group is a Kafka setting", "queue is for core NATS", "keep_partition needs a Kafka source", "durable needs stream", "topic and keep_partition are Kafka settings"}},
+		{"nothing.bad.yaml", []string{"no routes and no http section"}},
+		{"references.bad.yaml", []string{`5:11: route "orders" from names kafka cluster "prood", which is not defined under kafka: (defined: prod)`, `6:9: route "orders" to names nats server "main", which is not defined under nats: (none is)`}},
+		{"secrets.bad.yaml", []string{"1:1: the config: the run secret is never written in the config", "5:40: kafka cluster \"prod\" sasl: inline passwords are not accepted", "7:31: nats server \"main\": inline tokens are not accepted", "10:18: http token 1: inline tokens are not accepted"}},
+		{"syntax.bad.yaml", []string{"not valid YAML"}},
+		{"templates.bad.yaml", []string{"unknown placeholder {topc}", "has a { with no }", "holds characters a Kafka topic may not"}},
+		{"types.bad.yaml", []string{"1:16: drain_timeout must be a duration", "2:29: limits.max_record_bytes must be a whole number", "2:46: limits.max_depth must be a whole number from 0", "4:20: kafka cluster \"prod\" brokers must be a list", "6:3: routes must be a list"}},
+		{"unknown-keys.bad.yaml", []string{`2:1: unknown key "limitz" in the config; known keys: data_dir`, `4:30: unknown key "brokerz"`, `7:44: unknown key "groop"`, `10:5: unknown key "rulset" in route "orders"`}},
+	}
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) != len(tests) {
+		t.Errorf("%d bad fixtures but %d expectations: add the new fixture to the table", len(files), len(tests))
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			path := filepath.Join("testdata", tt.file)
+			c, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load accepted it: %+v", c)
+			}
+			var list ErrorList
+			if !errors.As(err, &list) {
+				t.Fatalf("error is %T, want ErrorList: %v", err, err)
+			}
+			if len(list) != len(tt.want) {
+				t.Errorf("got %d errors, want %d:\n%v", len(list), len(tt.want), err)
+			}
+			for i, w := range tt.want {
+				if i < len(list) && !strings.Contains(list[i].Error(), w) {
+					t.Errorf("error %d = %q, want it to contain %q", i, list[i].Error(), w)
+				}
+			}
+			for _, e := range list {
+				if e.Pos.File != path {
+					t.Errorf("error %q does not name the file", e)
+				}
+				for _, secret := range []string{"hunter2", "abc,"} {
+					if strings.Contains(e.Msg, secret) {
+						t.Errorf("error %q quotes a secret", e)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"no tokens", "http: { listen: ':8080' }", "http has no tokens"},
+		{"protect_read without read token", "http: { protect_read: true, tokens: [ { name: a, token_env: A, scopes: [mask] } ] }", "no token has scope read"},
+		{"dead letters elsewhere", `
+kafka: { a: { brokers: [a:1] }, b: { brokers: [b:1] } }
+routes: [ { name: r, from: { kafka: a, topics: [t] }, to: { kafka: b }, dead_letter: { kafka: b, topic: dlq }, ruleset: x } ]`, "not to its source a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], tt.want) {
+				t.Errorf("warnings %q, want one containing %q", c.Warnings, tt.want)
+			}
+		})
+	}
+}
+
+func TestTemplate(t *testing.T) {
+	tests := []struct {
+		tmpl, topic string
+		part        int32
+		want, err   string
+	}{
+		{"{topic}.masked", "orders", 3, "orders.masked", ""},
+		{"masked.{subject}", "events.a", 0, "masked.events.a", ""},
+		{"{topic}-{partition}", "t", 7, "t-7", ""},
+		{"fixed", "t", 1, "fixed", ""},
+		{"", "t", 1, "", ""},
+		{"{topic", "", 0, "", "a { with no }"},
+		{"topic}", "", 0, "", "a } with no {"},
+		{"{}", "", 0, "", "unknown placeholder {}"},
+		{"{offset}", "", 0, "", "unknown placeholder {offset}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			tm, err := ParseTemplate(tt.tmpl)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tm.Expand(tt.topic, tt.part); got != tt.want {
+				t.Errorf("Expand = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SET": "from-env"}
+	getenv := func(k string) string { return env[k] }
+	tests := []struct {
+		name, env, file, want string
+		missing               bool
+	}{
+		{"env", "SET", "", "from-env", false},
+		{"env unset", "UNSET", "", "", true},
+		{"file", "", pwFile, "from-file", false},
+		{"neither", "", "", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadSecret(getenv, tt.env, tt.file)
+			if tt.missing != errors.Is(err, ErrSecretMissing) || got != tt.want {
+				t.Errorf("ReadSecret = %q, %v", got, err)
+			}
+		})
+	}
+	c, err := Parse([]byte(`
+kafka: { k: { brokers: [a:1], tls: {}, sasl: { mechanism: PLAIN, user: u, password_env: KPW } } }
+nats: { n: { url: "nats://a:4222", user: u, password_file: `+pwFile+` } }
+routes:
+  - { name: r, from: { kafka: k, topics: [t] }, to: { nats: n }, ruleset: x }
+http: { tokens: [ { name: a, token_env: TOK, scopes: [mask] } ] }
+`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckSecrets(getenv)
+	for _, want := range []string{"KPW is not set", "TOK is not set"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckSecrets = %v, want it to mention %q", err, want)
+		}
+	}
+	env["KPW"], env["TOK"] = "p", "secret-token"
+	if err := c.CheckSecrets(getenv); err != nil {
+		t.Errorf("CheckSecrets with everything set: %v", err)
+	}
+	if pw, _ := c.NATS["n"].Password(getenv); pw != "from-file" {
+		t.Errorf("nats password from file = %q", pw)
+	}
+}

@@ -1,0 +1,203 @@
+package processor
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/maskstream/maskstream/config"
+	"github.com/maskstream/maskstream/connectors"
+	"github.com/maskstream/maskstream/connectors/kafka"
+	"github.com/maskstream/maskstream/connectors/nats"
+)
+
+// connectorSet is what a route reads and writes, built from the config.
+type connectorSet struct {
+	source                 connectors.Source
+	sink, deadLetter       connectors.Sink
+	descSrc, descSink, dlq string
+}
+
+func (cs *connectorSet) close() {
+	if cs.sink != nil {
+		_ = cs.sink.Close()
+	}
+	if cs.deadLetter != nil && cs.deadLetter != cs.sink {
+		_ = cs.deadLetter.Close()
+	}
+	if cs.source != nil {
+		_ = cs.source.Close()
+	}
+}
+
+// buildConnectors opens the connectors of route rc.
+func buildConnectors(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Logger) (*connectorSet, error) {
+	cs := &connectorSet{
+		descSrc:  describeSource(&rc.From),
+		descSink: describeSink(&rc.To),
+		dlq:      describeSink(&rc.DeadLetter),
+	}
+	fail := func(what string, err error) (*connectorSet, error) {
+		cs.close()
+		return nil, fmt.Errorf("processor: route %s: %s: %w", rc.Name, what, err)
+	}
+	if rc.ExactlyOnce {
+		cluster, err := kafkaCluster(cfg, rc.From.Kafka, deps.Getenv)
+		if err != nil {
+			return fail("source", err)
+		}
+		txnID := fmt.Sprintf("maskstream.%s.%s", rc.Name, deps.InstanceID)
+		src, sink, err := kafka.NewTransactionalRoute(cluster, kafkaSourceConfig(cfg, rc), kafka.SinkConfig{}, txnID, log)
+		if err != nil {
+			return fail("exactly-once route", err)
+		}
+		cs.source, cs.sink, cs.deadLetter = src, sink, sink
+		return cs, nil
+	}
+	var err error
+	if cs.source, err = buildSource(cfg, rc, deps, log); err != nil {
+		return fail("source", err)
+	}
+	if cs.sink, err = buildSink(cfg, rc.Name, &rc.To, deps, log); err != nil {
+		return fail("sink", err)
+	}
+	if sameDestination(&rc.To, &rc.DeadLetter) {
+		cs.deadLetter = cs.sink
+	} else if cs.deadLetter, err = buildSink(cfg, rc.Name, &rc.DeadLetter, deps, log); err != nil {
+		return fail("dead_letter", err)
+	}
+	return cs, nil
+}
+
+func sameDestination(a, b *config.Sink) bool {
+	return a.Kafka == b.Kafka && a.NATS == b.NATS && (a.Kafka != "" || a.JetStream == b.JetStream)
+}
+
+func kafkaSourceConfig(cfg *config.Config, rc *config.Route) kafka.SourceConfig {
+	return kafka.SourceConfig{
+		Topics:      rc.From.Topics,
+		TopicRegex:  rc.From.TopicRegex,
+		Group:       rc.From.Group,
+		StartOffset: rc.From.Start,
+		StopTimeout: cfg.DrainTimeout,
+	}
+}
+
+func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Logger) (connectors.Source, error) {
+	f := &rc.From
+	if f.IsKafka() {
+		cluster, err := kafkaCluster(cfg, f.Kafka, deps.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		return kafka.NewSource(cluster, kafkaSourceConfig(cfg, rc), log)
+	}
+	server, err := natsServer(cfg, f.NATS, rc.Name, deps.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if f.IsJetStream() {
+		return nats.NewJetStreamSource(server, nats.JetStreamSourceConfig{
+			Stream:        f.Stream,
+			Durable:       f.Durable,
+			FilterSubject: f.Subject,
+			DeliverNew:    f.Start == config.StartLatest,
+			StopTimeout:   cfg.DrainTimeout,
+		}, log)
+	}
+	return nats.NewCoreSource(server, nats.CoreSourceConfig{Subject: f.Subject, Queue: f.Queue, StopTimeout: cfg.DrainTimeout}, log)
+}
+
+func buildSink(cfg *config.Config, route string, s *config.Sink, deps *Deps, log *slog.Logger) (connectors.Sink, error) {
+	if s.IsKafka() {
+		cluster, err := kafkaCluster(cfg, s.Kafka, deps.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		return kafka.NewSink(cluster, kafka.SinkConfig{CloseTimeout: cfg.DrainTimeout}, log)
+	}
+	server, err := natsServer(cfg, s.NATS, route, deps.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if s.JetStream {
+		return nats.NewJetStreamSink(server, nats.JetStreamSinkConfig{CloseTimeout: cfg.DrainTimeout}, log)
+	}
+	return nats.NewCoreSink(server, nats.CoreSinkConfig{CloseTimeout: cfg.DrainTimeout}, log)
+}
+
+// kafkaCluster maps a configured cluster to the connector's, reading the
+// SASL password now (from its environment variable or file).
+func kafkaCluster(cfg *config.Config, name string, getenv func(string) string) (kafka.ClusterConfig, error) {
+	k := cfg.Kafka[name]
+	if k == nil {
+		return kafka.ClusterConfig{}, fmt.Errorf("kafka cluster %q is not defined", name)
+	}
+	out := kafka.ClusterConfig{Brokers: k.Brokers, ClientID: k.ClientID}
+	if t := k.TLS; t != nil {
+		out.TLS = &kafka.TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+	}
+	if s := k.SASL; s != nil {
+		pw, err := s.Password(getenv)
+		if err != nil {
+			return out, fmt.Errorf("kafka cluster %q sasl: %w", name, err)
+		}
+		out.SASL = &kafka.SASLConfig{Mechanism: s.Mechanism, User: s.User, Password: pw}
+	}
+	return out, nil
+}
+
+// natsServer maps a configured server to the connector's, reading its
+// password or token now.
+func natsServer(cfg *config.Config, name, route string, getenv func(string) string) (nats.ServerConfig, error) {
+	n := cfg.NATS[name]
+	if n == nil {
+		return nats.ServerConfig{}, fmt.Errorf("nats server %q is not defined", name)
+	}
+	out := nats.ServerConfig{URL: n.URL, CredsFile: n.CredsFile, NKeyFile: n.NkeyFile, User: n.User, Name: "maskstream-" + route}
+	var errs []error
+	var err error
+	if out.Password, err = n.Password(getenv); err != nil {
+		errs = append(errs, fmt.Errorf("nats server %q password: %w", name, err))
+	}
+	if out.Token, err = n.Token(getenv); err != nil {
+		errs = append(errs, fmt.Errorf("nats server %q token: %w", name, err))
+	}
+	if t := n.TLS; t != nil {
+		out.TLS = &nats.TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}
+	}
+	return out, errors.Join(errs...)
+}
+
+// describeSource and describeSink say where a route reads and writes, for
+// logs and the status page; they never include credentials.
+func describeSource(f *config.Source) string {
+	switch {
+	case f.IsKafka() && f.TopicRegex != "":
+		return fmt.Sprintf("kafka %s topics matching %s (group %s)", f.Kafka, f.TopicRegex, f.Group)
+	case f.IsKafka():
+		return fmt.Sprintf("kafka %s topics %s (group %s)", f.Kafka, strings.Join(f.Topics, ", "), f.Group)
+	case f.IsJetStream():
+		subj := f.Subject
+		if subj == "" {
+			subj = "all subjects"
+		}
+		return fmt.Sprintf("nats %s stream %s, %s (durable %s)", f.NATS, f.Stream, subj, f.Durable)
+	case f.Queue != "":
+		return fmt.Sprintf("nats %s subject %s (queue %s)", f.NATS, f.Subject, f.Queue)
+	}
+	return fmt.Sprintf("nats %s subject %s", f.NATS, f.Subject)
+}
+
+func describeSink(s *config.Sink) string {
+	switch {
+	case s.IsKafka() && s.KeepPartition:
+		return fmt.Sprintf("kafka %s topic %s (same partition)", s.Kafka, s.Topic)
+	case s.IsKafka():
+		return fmt.Sprintf("kafka %s topic %s", s.Kafka, s.Topic)
+	case s.JetStream:
+		return fmt.Sprintf("nats %s subject %s (jetstream)", s.NATS, s.Subject)
+	}
+	return fmt.Sprintf("nats %s subject %s", s.NATS, s.Subject)
+}

@@ -1,0 +1,179 @@
+package processor_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/maskstream/maskstream/connectors/kafka"
+	"github.com/maskstream/maskstream/engine"
+	"github.com/maskstream/maskstream/processor"
+	"github.com/maskstream/maskstream/rulesets"
+	"github.com/maskstream/maskstream/testenv"
+)
+
+// childEnv marks the test binary re-executed as a processor process.
+const childEnv = "MASKSTREAM_PROCESSOR_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(runChild())
+	}
+	os.Exit(m.Run())
+}
+
+// runChild is a processor process: one Kafka→Kafka route with the
+// people ruleset, until SIGTERM (graceful) or SIGKILL.
+func runChild() int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	store := rulesets.NewStore(rulesets.StoreConfig{Dir: os.Getenv("RULESETS")}, processor.Compiler(0, 0))
+	if err := store.Load(); err != nil {
+		log.Error("rulesets", "err", err)
+		return 1
+	}
+	cluster := kafka.ClusterConfig{Brokers: strings.Split(os.Getenv("BROKERS"), ",")}
+	src, err := kafka.NewSource(cluster, kafka.SourceConfig{Topics: []string{"people"}, Group: "g-kill", CommitInterval: 200 * time.Millisecond,
+		// The killed process stays in the group until its session times out.
+		SessionTimeout: 6 * time.Second}, log)
+	if err != nil {
+		log.Error("source", "err", err)
+		return 1
+	}
+	sink, err := kafka.NewSink(cluster, kafka.SinkConfig{}, log)
+	if err != nil {
+		log.Error("sink", "err", err)
+		return 1
+	}
+	r, err := processor.NewRoute(processor.RouteConfig{
+		Name: "people", Source: src, Sink: sink, Ruleset: "people", Rulesets: store,
+		Secret: engine.MustSecret(testSecret), KeepPartition: true, Logger: log,
+	})
+	if err != nil {
+		log.Error("route", "err", err)
+		return 1
+	}
+	if err := r.Run(ctx); err != nil {
+		log.Error("run", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// TestKillAndRestart SIGKILLs a processor process in the middle of the
+// stream and starts another: every record reaches the output (duplicates
+// allowed), none unmasked, each partition in order.
+func TestKillAndRestart(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	k := testenv.StartKafka(t)
+	if err := k.CreateTopics(context.Background(), 4, "people", "people.masked"); err != nil {
+		t.Fatal(err)
+	}
+	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
+	produce(t, kafkaClient(t, k, manualPartitioner()), people("people", 0, n, 4)...)
+
+	var (
+		mu    sync.Mutex
+		seen  = map[int]bool{}
+		total int
+		parts = map[int32][]int{}
+	)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	cl := kafkaClient(t, k, kgo.ConsumeTopics("people.masked"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			mu.Lock()
+			for _, r := range fs.Records() {
+				seq := checkMaskedNoFatal(r.Value)
+				if seq < 0 {
+					t.Errorf("unmasked or broken record in the output: %.100q", r.Value)
+					continue
+				}
+				seen[seq] = true
+				total++
+				parts[r.Partition] = append(parts[r.Partition], seq)
+			}
+			mu.Unlock()
+		}
+	})
+	progress := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen)
+	}
+
+	var logs bytes.Buffer
+	first := startChild(t, k, e.dir, &logs)
+	waitFor(t, 60*time.Second, "a third of the records through the first process", func() bool { return progress() >= n/3 })
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	killedAt := progress()
+
+	second := startChild(t, k, e.dir, &logs)
+	waitFor(t, 120*time.Second, "every record", func() bool { return progress() == n })
+	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Wait(); err != nil {
+		t.Errorf("the second process did not stop cleanly: %v\n%s", err, logs.String())
+	}
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	order := map[int]bool{}
+	for p, seqs := range parts {
+		checkOrder(t, fmt.Sprintf("partition %d", p), seqs, order)
+	}
+	t.Logf("%d records, killed after %d, %d produced in all (%d duplicates)", n, killedAt, total, total-n)
+}
+
+func startChild(t *testing.T, k *testenv.Kafka, rulesetsDir string, logs *bytes.Buffer) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "BROKERS="+strings.Join(k.Brokers(), ","), "RULESETS="+rulesetsDir)
+	cmd.Stderr = &syncWriter{w: logs}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

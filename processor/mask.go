@@ -1,0 +1,158 @@
+package processor
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maskstream/maskstream/connectors"
+	"github.com/maskstream/maskstream/engine"
+)
+
+// Dead-letter reasons beyond the engine's (engine.Reason values).
+const (
+	// ReasonMaxDeliveries: the broker delivered the record more than
+	// limits.max_deliveries times (it keeps failing or timing out).
+	ReasonMaxDeliveries = "max_deliveries"
+	// ReasonSinkRejected: the sink refused the masked record for good
+	// (connectors.ErrPermanent: too large, not authorized).
+	ReasonSinkRejected = "sink_rejected"
+)
+
+// chunk is up to chunkSize consecutive records of one lane, masked as a
+// unit by a worker or by the lane's writer, whichever claims it first.
+// Chunks are not reused: a stale pointer to one may sit in the worker
+// queue after the writer has claimed and finished it.
+type chunk struct {
+	recs  []*connectors.Record
+	claim atomic.Bool
+	done  chan struct{} // closed by a worker once it has masked the chunk
+	// ruleset names the ruleset version that masked the chunk, for the
+	// dead letters' maskstream-ruleset header.
+	ruleset string
+	res     [chunkSize]result
+}
+
+// result is one record's masking outcome.
+type result struct {
+	out connectors.Record // the masked record (destination set later)
+	buf *[]byte           // pooled buffer holding out.Value, if any
+	// reason is set when the record goes to the dead letters; msg says
+	// why (never a record value).
+	reason string
+	msg    string
+}
+
+func newChunk(recs []*connectors.Record) *chunk {
+	return &chunk{recs: recs, done: make(chan struct{})}
+}
+
+// maskChunk masks every record of c with the route's current ruleset.
+// Loading the ruleset once per chunk is what makes a reload atomic for
+// every record: each is masked entirely by one version.
+func (r *Route) maskChunk(c *chunk) {
+	cp := r.ruleset.load()
+	c.ruleset = cp.name
+	var counts []uint32
+	if cp.nrules > 0 {
+		counts = make([]uint32, cp.nrules)
+	}
+	opts := engine.CallOptions{Counts: counts}
+	for i, rec := range c.recs {
+		r.maskOne(cp, rec, &c.res[i], &opts)
+	}
+	for i, n := range counts {
+		if n > 0 {
+			cp.counters[i].Add(float64(n))
+		}
+	}
+}
+
+// maskOne masks one record into res. A panic in the engine becomes a dead
+// letter: one strange record must not take the daemon down.
+func (r *Route) maskOne(cp *compiled, rec *connectors.Record, res *result, opts *engine.CallOptions) {
+	*res = result{}
+	if rec.Attempt > r.cfg.MaxDeliveries {
+		res.reason = ReasonMaxDeliveries
+		res.msg = fmt.Sprintf("delivered %d times, more than limits.max_deliveries (%d)", rec.Attempt, r.cfg.MaxDeliveries)
+		return
+	}
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			if res.buf != nil {
+				putBuf(res.buf)
+			}
+			*res = result{reason: string(engine.ReasonMask), msg: "internal error while masking (a bug: please report it with the ruleset, never the record)"}
+			r.log.Error("engine panicked on a record; sent to the dead letters", "topic", rec.Origin.Topic, "partition", rec.Origin.Partition, "offset", rec.Origin.Offset, "panic_type", fmt.Sprintf("%T", p))
+		}
+	}()
+	var err error
+	if cp.valueOnly {
+		res.out = connectors.Record{Key: rec.Key, Headers: rec.Headers, Timestamp: rec.Timestamp}
+		if rec.Value != nil {
+			buf := getBuf()
+			var v []byte
+			v, err = cp.m.MaskValue((*buf)[:0], r.cfg.Secret, rec.Value, opts)
+			if err != nil {
+				putBuf(buf)
+			} else {
+				*buf = v
+				res.buf = buf
+				res.out.Value = v
+			}
+		}
+	} else {
+		var out engine.Record
+		out, err = cp.m.MaskRecord(r.cfg.Secret, engine.Record{Key: rec.Key, Value: rec.Value, Headers: toEngineHeaders(rec.Headers)}, opts)
+		if err == nil {
+			res.out = connectors.Record{Key: out.Key, Value: out.Value, Headers: fromEngineHeaders(out.Headers), Timestamp: rec.Timestamp}
+		}
+	}
+	r.met.mask.Observe(time.Since(start).Seconds())
+	if err != nil {
+		res.out = connectors.Record{}
+		res.reason = string(engine.ReasonOf(err))
+		res.msg = err.Error()
+	}
+}
+
+func toEngineHeaders(hs []connectors.Header) []engine.Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]engine.Header, len(hs))
+	for i, h := range hs {
+		out[i] = engine.Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+func fromEngineHeaders(hs []engine.Header) []connectors.Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]connectors.Header, len(hs))
+	for i, h := range hs {
+		out[i] = connectors.Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+// bufPool holds masked-value buffers: a slot returns its buffer once the
+// sink has acknowledged the record, so steady state allocates none.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBuf keeps one huge record from pinning its buffer forever.
+const maxPooledBuf = 256 << 10
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) > maxPooledBuf {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}

@@ -1,0 +1,76 @@
+package processor
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/maskstream/maskstream/engine"
+	"github.com/maskstream/maskstream/rulesets"
+)
+
+// Rulesets gives a route its compiled ruleset and tells it when the
+// ruleset changes. *rulesets.Store[*engine.Masker] implements it.
+type Rulesets interface {
+	Get(name string) (*rulesets.Entry[*engine.Masker], bool)
+	Subscribe(fn func(rulesets.Change[*engine.Masker])) (cancel func())
+}
+
+var _ Rulesets = (*rulesets.Store[*engine.Masker])(nil)
+
+// Compiler returns the store's compile function for the daemon's limits.
+func Compiler(maxBytes, maxDepth int) rulesets.CompileFunc[*engine.Masker] {
+	return func(rs *rulesets.Ruleset) (*engine.Masker, error) {
+		return engine.Compile(rs, engine.Options{MaxBytes: maxBytes, MaxDepth: maxDepth})
+	}
+}
+
+// compiled is one version of a route's ruleset with what the hot path
+// needs precomputed.
+type compiled struct {
+	name   string
+	serial int64
+	m      *engine.Masker
+	// valueOnly: the ruleset masks neither keys nor headers, so the
+	// route masks the value into a reused buffer (MaskValue) instead of
+	// MaskRecord, which allocates.
+	valueOnly bool
+	nrules    int
+	// counters are fields_masked_total{ruleset,rule}, index-aligned with
+	// the masker's rules.
+	counters []prometheus.Counter
+}
+
+func newCompiled(e *rulesets.Entry[*engine.Masker], m *Metrics) (*compiled, error) {
+	if e == nil || e.Compiled == nil {
+		return nil, fmt.Errorf("processor: ruleset has no compiled form")
+	}
+	c := &compiled{
+		name:      e.Name,
+		serial:    e.Serial,
+		m:         e.Compiled,
+		valueOnly: !e.Compiled.MasksKey() && (e.Ruleset == nil || len(e.Ruleset.Headers) == 0),
+		nrules:    e.Compiled.NumRules(),
+	}
+	if e.Ruleset == nil {
+		// Without the parsed form we cannot tell whether headers are
+		// masked: take the general path.
+		c.valueOnly = false
+	}
+	for i, n := range e.Compiled.RuleNames() {
+		if n == "" {
+			n = fmt.Sprintf("rule%d", i+1)
+		}
+		c.counters = append(c.counters, m.FieldsMasked.WithLabelValues(e.Name, n))
+	}
+	return c, nil
+}
+
+// binding holds the ruleset a route masks with; reloads swap it without
+// pausing the lanes (each chunk loads it once).
+type binding struct {
+	cur atomic.Pointer[compiled]
+}
+
+func (b *binding) load() *compiled { return b.cur.Load() }
