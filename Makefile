@@ -41,6 +41,7 @@ demo: build ## run the embedded demo: in-process Kafka and NATS, a producer, two
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w on the files above"; exit 1; }
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags interop ./interop/
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	@for t in $$(grep -rhoE '^func Fuzz[A-Za-z0-9_]+' --include='*_test.go' . | sed 's/func //'); do \

@@ -11,8 +11,8 @@ const Namespace = "maskstream"
 
 // Reload results, the ruleset_reloads_total{result} label.
 const (
-	ReloadOK     = "success"
-	ReloadFailed = "failure"
+	ReloadOK     = "ok"
+	ReloadFailed = "error"
 )
 
 // Metrics are the processor's Prometheus collectors (DESIGN §8). Build
