@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/maskstream/maskstream/config"
+	"github.com/maskstream/maskstream/engine"
+	"github.com/maskstream/maskstream/httpapi"
+	"github.com/maskstream/maskstream/rulesets"
+)
+
+func init() {
+	register(&command{
+		name:    "serve",
+		summary: "run only the HTTP mask endpoint",
+		order:   15,
+		run:     runServe,
+	})
+}
+
+const serveUsage = `usage: maskstream serve -c maskstream.yaml
+       maskstream serve -rulesets DIR [-data DIR] [-listen ADDR] [-insecure-no-auth | -token-env VAR]
+
+Runs the HTTP server alone: the mask endpoint (POST /v1/mask/{ruleset} and
+DataMasque's /ifm/ruleset-plans/{name}/mask/), ruleset uploads, /healthz,
+/readyz and /metrics. With -c it reads the daemon's config file (its http,
+rulesets_dir, data_dir, run_secret_file and limits; routes are ignored);
+without -c the flags describe a config-less server. Flags given with -c
+override the file.
+
+The run secret comes from MASKSTREAM_RUN_SECRET, -secret-file or the
+config's run_secret_file. Without one the server starts only when requests
+may bring their own (-allow-request-secret or http.allow_request_secret).
+
+SIGHUP reloads the rulesets dir; SIGINT/SIGTERM stop the server after
+in-flight requests finish.
+
+Flags:
+`
+
+// serveFlags are serve's command line.
+type serveFlags struct {
+	config, rulesets, data, listen, secretFile, tokenEnv, logLevel string
+	insecure, allowRequestSecret                                   bool
+	set                                                            map[string]bool
+}
+
+func runServe(ctx context.Context, env *cliEnv, args []string) int {
+	var f serveFlags
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveUsage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.config, "c", "", "the daemon's config `file` (maskstream.yaml)")
+	fs.StringVar(&f.rulesets, "rulesets", "", "rulesets `dir`: every *.yaml in it is a ruleset named after the file")
+	fs.StringVar(&f.data, "data", "", "data `dir` for uploaded ruleset plans (empty: uploads are kept in memory only)")
+	fs.StringVar(&f.listen, "listen", "", "listen `address` (default "+httpapi.DefaultListen+"; 127.0.0.1:8080 with -insecure-no-auth)")
+	fs.StringVar(&f.secretFile, "secret-file", "", "read the run secret from this `file` (else MASKSTREAM_RUN_SECRET)")
+	fs.StringVar(&f.tokenEnv, "token-env", "", "accept the bearer token held in this environment `variable`, with scopes mask, admin and read")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	fs.BoolVar(&f.insecure, "insecure-no-auth", false, "serve without tokens (loopback addresses only)")
+	fs.BoolVar(&f.allowRequestSecret, "allow-request-secret", false, "let mask requests carry their own run_secret")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "maskstream serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+
+	log, err := newServeLogger(env, f.logLevel)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "maskstream serve:", err)
+		return 2
+	}
+	if err := serve(ctx, env, f, log); err != nil {
+		fmt.Fprintln(env.stderr, "maskstream serve:", err)
+		return 1
+	}
+	return 0
+}
+
+// serveSetup is what serve runs with, from the config file and the flags.
+type serveSetup struct {
+	http          httpapi.Config
+	rulesetsDir   string
+	dataDir       string
+	secretFile    string
+	limits        engine.Options
+	configWarning []string
+}
+
+func serveSetupFrom(f serveFlags) (*serveSetup, error) {
+	s := &serveSetup{}
+	if f.config != "" {
+		c, err := config.Load(f.config)
+		if err != nil {
+			return nil, err
+		}
+		if c.HTTP == nil {
+			return nil, fmt.Errorf("%s has no http: section; add one (http: { listen: \":8080\", tokens: [...] }) or use the flags", f.config)
+		}
+		s.http = httpapiConfigFrom(c)
+		s.rulesetsDir, s.dataDir, s.secretFile = c.RulesetsDir, c.DataDir, c.RunSecretFile
+		s.limits = engine.Options{MaxBytes: c.Limits.MaxRecordBytes, MaxDepth: c.Limits.MaxDepth}
+		s.configWarning = c.Warnings
+	} else if f.rulesets == "" {
+		return nil, errors.New("give the config file with -c, or at least -rulesets DIR (see maskstream serve -h)")
+	}
+	if f.set["rulesets"] {
+		s.rulesetsDir = f.rulesets
+	}
+	if f.set["data"] {
+		s.dataDir = f.data
+	}
+	if f.set["secret-file"] {
+		s.secretFile = f.secretFile
+	}
+	if f.set["insecure-no-auth"] {
+		s.http.InsecureNoAuth = f.insecure
+	}
+	if f.set["allow-request-secret"] {
+		s.http.AllowRequestSecret = f.allowRequestSecret
+	}
+	switch {
+	case f.set["listen"]:
+		s.http.Listen = f.listen
+	case f.config == "" && s.http.InsecureNoAuth:
+		s.http.Listen = "127.0.0.1:8080"
+	}
+	if f.tokenEnv != "" {
+		s.http.Tokens = append(s.http.Tokens, httpapi.Token{
+			Name: "token-env", Env: f.tokenEnv,
+			Scopes: []string{httpapi.ScopeMask, httpapi.ScopeAdmin, httpapi.ScopeRead},
+		})
+	}
+	if s.rulesetsDir != "" {
+		if st, err := os.Stat(s.rulesetsDir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("rulesets dir %s is not a readable folder", s.rulesetsDir)
+		}
+	}
+	return s, nil
+}
+
+// httpapiConfigFrom maps the daemon config's http: section and limits to
+// the HTTP server's config. `maskstream run` uses it too.
+func httpapiConfigFrom(c *config.Config) httpapi.Config {
+	h := c.HTTP
+	out := httpapi.Config{
+		Listen:             h.Listen,
+		RateLimit:          httpapi.RateLimit{PerTokenRPS: h.RateLimit.PerTokenRPS, Burst: h.RateLimit.Burst},
+		AllowRequestSecret: h.AllowRequestSecret,
+		ProtectRead:        h.ProtectRead,
+		InsecureNoAuth:     h.InsecureNoAuth,
+		MaxRecordBytes:     c.Limits.MaxRecordBytes,
+		MaxDepth:           c.Limits.MaxDepth,
+	}
+	if h.TLS != nil {
+		out.TLS = &httpapi.TLSConfig{CertFile: h.TLS.CertFile, KeyFile: h.TLS.KeyFile, ClientCAFile: h.TLS.ClientCAFile}
+	}
+	for _, t := range h.Tokens {
+		tok := httpapi.Token{Name: t.Name, SHA256: t.SHA256, Env: t.TokenEnv, File: t.TokenFile, Scopes: t.Scopes}
+		if t.RateLimit != nil {
+			tok.RateLimit = &httpapi.RateLimit{PerTokenRPS: t.RateLimit.PerTokenRPS, Burst: t.RateLimit.Burst}
+		}
+		out.Tokens = append(out.Tokens, tok)
+	}
+	return out
+}
+
+// serveRunSecret reads the run secret: MASKSTREAM_RUN_SECRET, else the
+// secret file. Nil without either.
+func serveRunSecret(env *cliEnv, file string) (*engine.Secret, error) {
+	raw := env.getenv("MASKSTREAM_RUN_SECRET")
+	src := "MASKSTREAM_RUN_SECRET"
+	if raw == "" && file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading the run secret file: %w", err)
+		}
+		raw, src = strings.TrimRight(string(b), "\r\n"), "the run secret file "+file
+	}
+	if raw == "" {
+		return nil, nil
+	}
+	sec, err := engine.NewSecret(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	return sec, nil
+}
+
+func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) error {
+	setup, err := serveSetupFrom(f)
+	if err != nil {
+		return err
+	}
+	for _, w := range setup.configWarning {
+		log.Warn(w)
+	}
+	sec, err := serveRunSecret(env, setup.secretFile)
+	if err != nil {
+		return err
+	}
+	if sec == nil && !setup.http.AllowRequestSecret {
+		return errors.New("no run secret: set MASKSTREAM_RUN_SECRET or give -secret-file (or run_secret_file in the config); or pass -allow-request-secret so every mask request brings its own run_secret")
+	}
+	limits := setup.limits
+	store := rulesets.NewStore(rulesets.StoreConfig{Dir: setup.rulesetsDir, DataDir: setup.dataDir},
+		func(rs *rulesets.Ruleset) (*engine.Masker, error) { return engine.Compile(rs, limits) })
+	if err := store.Load(); err != nil {
+		var le rulesets.LoadError
+		if !errors.As(err, &le) {
+			return err
+		}
+		// A broken file of the rulesets dir stops the start, as a broken
+		// config does; a stored plan that no longer loads is reported and
+		// left for the operator to fix by uploading it again.
+		fatal := false
+		for _, fe := range le {
+			if setup.dataDir != "" && isUnder(fe.Path, setup.dataDir) {
+				log.Warn("a stored ruleset plan could not be loaded; upload it again", "plan", fe.Name, "error", fe.Err.Error())
+				continue
+			}
+			fatal = true
+			fmt.Fprintln(env.stderr, fe.Error())
+		}
+		if fatal {
+			return errors.New("the rulesets dir has rulesets with errors (listed above); fix them (maskstream validate) and start again")
+		}
+	}
+	log.Info("rulesets loaded", "count", len(store.List()))
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv, err := httpapi.New(setup.http, httpapi.Deps{Store: store, Secret: sec, Registerer: reg, Logger: log, Getenv: env.getenv})
+	if err != nil {
+		return err
+	}
+
+	// SIGHUP reloads the rulesets dir; the goroutine ends with serve.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if err := store.Reload(); err != nil {
+					log.Error("ruleset reload: some files failed and keep their previous version", "error", err.Error())
+				} else {
+					log.Info("rulesets reloaded", "count", len(store.List()))
+				}
+			}
+		}
+	}()
+	return srv.ListenAndServe(ctx)
+}
+
+func isUnder(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// newServeLogger logs text lines to stderr at level.
+func newServeLogger(env *cliEnv, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// serveTestBuffer collects a command's output from several goroutines.
+type serveTestBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *serveTestBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *serveTestBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const (
+	serveTestSecret = "serve-test-secret-0123456789"
+	serveTestToken  = "serve-test-token-0123456789"
+	serveTestYAML   = `version: "1.0"
+rules:
+  - path: "$.name"
+    masks: [ { type: from_fixed, value: "REDACTED" } ]
+`
+)
+
+var listenRE = regexp.MustCompile(`msg="http server listening" addr=(\S+)`)
+
+// startServe runs `maskstream serve args...` in-process and returns the
+// server's base URL, its stderr and a func that stops it and returns the
+// exit code.
+func startServe(t *testing.T, vars map[string]string, args ...string) (string, *serveTestBuffer, func() int) {
+	t.Helper()
+	stderr := &serveTestBuffer{}
+	env := &cliEnv{
+		stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,
+		getenv: func(k string) string { return vars[k] },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int, 1)
+	go func() { code <- runMain(ctx, env, append([]string{"serve"}, args...)) }()
+	var once sync.Once
+	exit := -1
+	stop := func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case exit = <-code:
+			case <-time.After(30 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+		return exit
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if m := listenRE.FindStringSubmatch(stderr.String()); m != nil {
+			t.Cleanup(func() { stop() })
+			return "http://" + m[1], stderr, stop
+		}
+		select {
+		case c := <-code:
+			t.Fatalf("serve exited with %d before listening:\n%s", c, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start listening:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func serveRequest(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func writeServeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "rules", "people.yaml"), serveTestYAML)
+	vars := map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret, "TOK": serveTestToken}
+	base, stderr, stop := startServe(t, vars,
+		"-rulesets", filepath.Join(dir, "rules"), "-data", filepath.Join(dir, "data"),
+		"-listen", "127.0.0.1:0", "-token-env", "TOK")
+
+	if code, body := serveRequest(t, "POST", base+"/v1/mask/people", "", `{"data":[]}`); code != 401 {
+		t.Fatalf("without a token: %d %s", code, body)
+	}
+	code, body := serveRequest(t, "POST", base+"/v1/mask/people", serveTestToken, `{"data":[{"name":"Ann"}],"request_id":"r"}`)
+	if code != 200 || !strings.Contains(body, `"data":[{"name":"REDACTED"}]`) {
+		t.Fatalf("mask: %d %s", code, body)
+	}
+	if code, body := serveRequest(t, "PUT", base+"/v1/rulesets/uploaded", serveTestToken, serveTestYAML); code != 201 {
+		t.Fatalf("upload: %d %s", code, body)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d:\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "plans", "uploaded.json")); err != nil {
+		t.Fatalf("the upload was not persisted: %v", err)
+	}
+	for _, secret := range []string{serveTestSecret, serveTestToken, "Ann"} {
+		if strings.Contains(stderr.String(), secret) {
+			t.Fatalf("stderr holds %q:\n%s", secret, stderr.String())
+		}
+	}
+}
+
+func TestServeConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "rules", "people.yaml"), serveTestYAML)
+	writeServeFile(t, filepath.Join(dir, "secret"), serveTestSecret+"\n")
+	writeServeFile(t, filepath.Join(dir, "maskstream.yaml"), `rulesets_dir: ./rules
+data_dir: ./data
+run_secret_file: ./secret
+limits: { max_record_bytes: 64 }
+http:
+  listen: "127.0.0.1:0"
+  tokens:
+    - { name: ops, token_env: OPS_TOKEN, scopes: [mask, admin] }
+`)
+	base, stderr, stop := startServe(t, map[string]string{"OPS_TOKEN": serveTestToken}, "-c", filepath.Join(dir, "maskstream.yaml"))
+	code, body := serveRequest(t, "POST", base+"/ifm/ruleset-plans/people/mask/", serveTestToken, `{"data":[{"name":"Ann"}]}`)
+	if code != 200 || !strings.Contains(body, "REDACTED") {
+		t.Fatalf("mask: %d %s", code, body)
+	}
+	// limits.max_record_bytes reaches the server.
+	code, body = serveRequest(t, "POST", base+"/v1/mask/people", serveTestToken, `{"data":[{"name":"`+strings.Repeat("a", 100)+`"}]}`)
+	if code != 400 || !strings.Contains(body, "too_large") {
+		t.Fatalf("a record over max_record_bytes: %d %s", code, body)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d:\n%s", code, stderr.String())
+	}
+}
+
+func TestServeReloadsOnSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends a signal to the test process")
+	}
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules")
+	writeServeFile(t, filepath.Join(rules, "people.yaml"), serveTestYAML)
+	base, _, _ := startServe(t, map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret, "TOK": serveTestToken},
+		"-rulesets", rules, "-listen", "127.0.0.1:0", "-token-env", "TOK")
+	writeServeFile(t, filepath.Join(rules, "more.yaml"), serveTestYAML)
+	p, _ := os.FindProcess(os.Getpid())
+	if err := p.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := serveRequest(t, "GET", base+"/v1/rulesets/more", serveTestToken, "")
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("more.yaml not served after SIGHUP: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestServeStartErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "rules", "good.yaml"), serveTestYAML)
+	writeServeFile(t, filepath.Join(dir, "broken", "bad.yaml"), "version: 1.0\n")
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"no config", nil, nil, 1, "give the config file with -c"},
+		{"no secret", nil, []string{"-rulesets", filepath.Join(dir, "rules")}, 1, "no run secret"},
+		{"short secret", map[string]string{"MASKSTREAM_RUN_SECRET": "short"}, []string{"-rulesets", filepath.Join(dir, "rules")}, 1, "16 to 256 characters"},
+		{"broken ruleset", map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret}, []string{"-rulesets", filepath.Join(dir, "broken")}, 1, "bad.yaml:1:10"},
+		{"missing dir", map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret}, []string{"-rulesets", filepath.Join(dir, "nope")}, 1, "not a readable folder"},
+		{"insecure on all interfaces", map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret}, []string{"-rulesets", filepath.Join(dir, "rules"), "-insecure-no-auth", "-listen", ":0"}, 1, "loopback only"},
+		{"bad flag", nil, []string{"-nope"}, 2, "flag provided but not defined"},
+		{"stray argument", nil, []string{"extra"}, 2, "unexpected argument"},
+		{"help", nil, []string{"-h"}, 0, "usage: maskstream serve"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			stderr := &serveTestBuffer{}
+			env := &cliEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,
+				getenv: func(k string) string { return test.vars[k] }}
+			code := runMain(context.Background(), env, append([]string{"serve"}, test.args...))
+			if code != test.code || !strings.Contains(stderr.String(), test.want) {
+				t.Fatalf("exit %d, stderr:\n%s\nwant %d with %q", code, stderr.String(), test.code, test.want)
+			}
+		})
+	}
+}
+
+func TestServeAllowRequestSecretWithoutServerSecret(t *testing.T) {
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "people.yaml"), serveTestYAML)
+	base, _, stop := startServe(t, nil, "-rulesets", dir, "-listen", "127.0.0.1:0", "-insecure-no-auth", "-allow-request-secret")
+	code, body := serveRequest(t, "POST", base+"/v1/mask/people", "", `{"data":[{"name":"x"}],"run_secret":"`+serveTestSecret+`"}`)
+	if code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if code, body := serveRequest(t, "POST", base+"/v1/mask/people", "", `{"data":[{"name":"x"}]}`); code != 400 || !strings.Contains(body, "send run_secret") {
+		t.Fatalf("without run_secret: %d %s", code, body)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}

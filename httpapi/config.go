@@ -1,0 +1,218 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/maskstream/maskstream/engine"
+	"github.com/maskstream/maskstream/rulesets"
+)
+
+// Defaults of Config.
+const (
+	DefaultListen            = ":8080"
+	DefaultTokenRPS          = 100
+	DefaultTokenBurst        = 200
+	DefaultBodyFactor        = 4 // MaxBodyBytes = factor × MaxRecordBytes + 64 KiB
+	DefaultMaxRulesetBytes   = 1 << 20
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 30 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+	DefaultShutdownTimeout   = 15 * time.Second
+)
+
+// Scopes a token may carry.
+const (
+	ScopeMask  = "mask"  // POST /v1/mask/{name}, POST /ifm/ruleset-plans/{name}/mask/
+	ScopeAdmin = "admin" // create, change and delete rulesets and plans; read them
+	ScopeRead  = "read"  // read rulesets and plans; /metrics and / under protect_read
+)
+
+// Config is the HTTP server's configuration (the daemon config's http:
+// section plus the record limits). The zero value, with tokens added, is a
+// working server on :8080.
+type Config struct {
+	// Listen is the address ListenAndServe binds. This overrides the
+	// default of ":8080".
+	Listen string
+	// TLS serves HTTPS (TLS 1.2 or newer) when set.
+	TLS *TLSConfig
+	// Tokens are the bearer tokens the API accepts.
+	Tokens []Token
+	// RateLimit is every token's limit unless the token sets its own.
+	// This overrides the default of 100 requests/s, burst 200.
+	RateLimit RateLimit
+	// AllowRequestSecret lets a mask request carry its own run_secret.
+	// Without it such a request is refused with 403.
+	AllowRequestSecret bool
+	// ProtectRead makes /metrics and the status page at / require a token
+	// with scope read (or admin).
+	ProtectRead bool
+	// InsecureNoAuth serves every endpoint without a token. The server
+	// then refuses any listen address that is not loopback.
+	InsecureNoAuth bool
+
+	// MaxRecordBytes is the largest record (one data entry). This
+	// overrides the default of 1 MiB.
+	MaxRecordBytes int
+	// MaxDepth is the deepest nesting of a record. This overrides the
+	// default of 128.
+	MaxDepth int
+	// MaxBodyBytes is the largest mask request body (413 beyond). This
+	// overrides the default of 4 × MaxRecordBytes + 64 KiB.
+	MaxBodyBytes int64
+	// MaxRulesetBytes is the largest ruleset upload. This overrides the
+	// default of 1 MiB.
+	MaxRulesetBytes int64
+
+	// Timeouts of the http.Server; ShutdownTimeout bounds how long
+	// in-flight requests may take to finish once Serve's context ends.
+	// Each overrides its Default* constant.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	ShutdownTimeout   time.Duration
+
+	// PublicURL is the scheme://host[:port] clients reach the server at,
+	// used in the url fields of responses. By default it is taken from
+	// the request's Host header.
+	PublicURL string
+}
+
+// TLSConfig is the server certificate, read when New is called.
+type TLSConfig struct {
+	CertFile string
+	KeyFile  string
+	// ClientCAFile, when set, requires client certificates signed by it.
+	ClientCAFile string
+}
+
+// Token is one accepted bearer token. Exactly one of SHA256, Value, Env or
+// File gives it; New reads Env and File and keeps only the SHA-256.
+type Token struct {
+	// Name identifies the token in logs and metrics; never the token.
+	Name string
+	// SHA256 is the hex SHA-256 of the token.
+	SHA256 string
+	// Value is the token itself (tests, programmatic use).
+	Value string
+	// Env names an environment variable holding the token.
+	Env string
+	// File names a file holding the token (surrounding space trimmed).
+	File   string
+	Scopes []string
+	// RateLimit overrides Config.RateLimit for this token when non-nil.
+	RateLimit *RateLimit
+}
+
+// RateLimit is a token bucket.
+type RateLimit struct {
+	PerTokenRPS float64
+	Burst       int
+}
+
+// Deps are what the server uses but does not own.
+type Deps struct {
+	// Store holds the rulesets the API masks with and manages. Required.
+	// The server reads it and changes uploads; the owner loads it.
+	Store *rulesets.Store[*engine.Masker]
+	// Secret is the instance run secret (MASKSTREAM_RUN_SECRET or
+	// run_secret_file). Nil is allowed only with AllowRequestSecret:
+	// every mask request must then carry its run_secret.
+	Secret *engine.Secret
+	// Registerer receives the http_* metrics. This overrides the default
+	// of a private registry.
+	Registerer prometheus.Registerer
+	// Gatherer is what /metrics serves. This overrides the default of
+	// Registerer when it is also a Gatherer.
+	Gatherer prometheus.Gatherer
+	// Logger receives the access log and server messages: never a
+	// payload or a secret. This overrides the default of discarding.
+	Logger *slog.Logger
+	// Ready reports why the process is not ready yet (nil: ready). The
+	// daemon passes "rulesets loaded and routes connected". This
+	// overrides the default of "Store.Loaded()".
+	Ready func() error
+	// StatusHandler serves the status page at GET / and its data and
+	// assets at GET /status.json and GET /static/ (httpapi/status's
+	// Handler). This overrides the default of a plain index of the
+	// endpoints.
+	StatusHandler http.Handler
+	// Getenv reads Token.Env. This overrides the default of os.Getenv.
+	Getenv func(string) string
+	// Now is the clock for log timestamps. This overrides the default of
+	// time.Now.
+	Now func() time.Time
+}
+
+// withDefaults fills the zero fields of c.
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.RateLimit.PerTokenRPS <= 0 {
+		c.RateLimit.PerTokenRPS = DefaultTokenRPS
+	}
+	if c.RateLimit.Burst <= 0 {
+		c.RateLimit.Burst = DefaultTokenBurst
+	}
+	if c.MaxRecordBytes <= 0 {
+		c.MaxRecordBytes = engine.DefaultMaxBytes
+	}
+	if c.MaxDepth <= 0 {
+		c.MaxDepth = engine.DefaultMaxDepth
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = int64(c.MaxRecordBytes)*DefaultBodyFactor + 64<<10
+	}
+	if c.MaxRulesetBytes <= 0 {
+		c.MaxRulesetBytes = DefaultMaxRulesetBytes
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	def(&c.ReadTimeout, DefaultReadTimeout)
+	def(&c.WriteTimeout, DefaultWriteTimeout)
+	def(&c.IdleTimeout, DefaultIdleTimeout)
+	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	return c
+}
+
+// validate rejects contradictions in plain words.
+func (c Config) validate(d Deps) error {
+	var errs []error
+	if d.Store == nil {
+		errs = append(errs, errors.New("httpapi: Deps.Store is required"))
+	}
+	if d.Secret == nil && !c.AllowRequestSecret {
+		errs = append(errs, errors.New("httpapi: no run secret: set MASKSTREAM_RUN_SECRET or run_secret_file, or set http.allow_request_secret: true so every mask request brings its own"))
+	}
+	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("httpapi: tls needs both cert_file and key_file"))
+	}
+	if c.PublicURL != "" {
+		if _, _, ok := cutScheme(c.PublicURL); !ok {
+			errs = append(errs, fmt.Errorf("httpapi: public URL %q must start with http:// or https://", c.PublicURL))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func cutScheme(u string) (scheme, rest string, ok bool) {
+	for _, s := range []string{"http", "https"} {
+		if len(u) > len(s)+3 && u[:len(s)+3] == s+"://" {
+			return s, u[len(s)+3:], true
+		}
+	}
+	return "", "", false
+}

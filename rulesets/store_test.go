@@ -1,0 +1,411 @@
+package rulesets_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/maskstream/maskstream/rulesets"
+)
+
+const goodYAML = `version: "1.0"
+rules:
+  - path: "$.email"
+    masks: [ { type: from_fixed, value: "x" } ]
+`
+
+const twoRulesYAML = `version: "1.0"
+rules:
+  - path: "$.email"
+    masks: [ { type: from_fixed, value: "x" } ]
+  - path: "$.name"
+    masks: [ { type: from_fixed, value: "y" } ]
+`
+
+// badYAML has three problems: no rules, the unquoted version and an
+// unknown key.
+const badYAML = `version: 1.0
+rulez: []
+`
+
+// compiled stands in for the engine's Masker: the rule count, and a
+// compile error for a ruleset whose first path is $.fail.
+type compiled struct{ rules int }
+
+func compile(rs *rulesets.Ruleset) (*compiled, error) {
+	if len(rs.Rules) > 0 && len(rs.Rules[0].Paths) > 0 && rs.Rules[0].Paths[0].Text == "$.fail" {
+		return nil, rulesets.ErrorList{rulesets.Errorf(rs.Rules[0].Pos, "mask does not compile")}
+	}
+	return &compiled{rules: len(rs.Rules)}, nil
+}
+
+type fixture struct {
+	dir, data string
+	clock     time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{dir: t.TempDir(), data: t.TempDir(), clock: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	return f
+}
+
+func (f *fixture) store(t *testing.T) *rulesets.Store[*compiled] {
+	t.Helper()
+	return rulesets.NewStore(rulesets.StoreConfig{
+		Dir: f.dir, DataDir: f.data,
+		Now: func() time.Time { return f.clock },
+	}, compile)
+}
+
+func (f *fixture) write(t *testing.T, name, src string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(f.dir, name), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustGet(t *testing.T, s *rulesets.Store[*compiled], name string) *rulesets.Entry[*compiled] {
+	t.Helper()
+	e, ok := s.Get(name)
+	if !ok {
+		t.Fatalf("Get(%q): not found", name)
+	}
+	return e
+}
+
+func TestStoreLoadsFilesAndUploads(t *testing.T) {
+	f := newFixture(t)
+	f.write(t, "orders.yaml", goodYAML)
+	f.write(t, "events.yml", twoRulesYAML)
+	f.write(t, "notes.txt", "ignored")
+	s := f.store(t)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Loaded() {
+		t.Fatal("Loaded() = false after Load")
+	}
+	var names []string
+	for _, e := range s.List() {
+		names = append(names, e.Name+":"+string(e.Source))
+	}
+	if got, want := strings.Join(names, ","), "events:file,orders:file"; got != want {
+		t.Fatalf("List = %s, want %s", got, want)
+	}
+	e := mustGet(t, s, "events")
+	if e.Compiled.rules != 2 || e.Ruleset.Dir != f.dir || !e.Options.Enabled {
+		t.Fatalf("events entry = %+v", e)
+	}
+	if _, err := s.Update("orders", rulesets.Update{Source: []byte(goodYAML)}); !errors.Is(err, rulesets.ErrReadOnly) {
+		t.Fatalf("Update of a file ruleset: err = %v, want ErrReadOnly", err)
+	}
+	if err := s.Delete("orders"); !errors.Is(err, rulesets.ErrReadOnly) {
+		t.Fatalf("Delete of a file ruleset: err = %v, want ErrReadOnly", err)
+	}
+}
+
+func TestStoreUploadValidation(t *testing.T) {
+	f := newFixture(t)
+	s := f.store(t)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		plan    string
+		u       rulesets.Update
+		wantErr error
+		// wantPositions lists "line:col" every returned ruleset error has.
+		wantPositions []string
+	}{
+		{name: "bad name", plan: "../x", u: rulesets.Update{Source: []byte(goodYAML)}, wantErr: rulesets.ErrBadName},
+		{name: "parse errors", plan: "p", u: rulesets.Update{Source: []byte(badYAML)}, wantPositions: []string{"1:1", "1:10", "2:1"}},
+		{name: "compile error", plan: "p", u: rulesets.Update{Source: []byte(strings.Replace(goodYAML, "$.email", "$.fail", 1))}, wantPositions: []string{"3:5"}},
+		{name: "bad options", plan: "p", u: rulesets.Update{Source: []byte(goodYAML), Options: &rulesets.Options{DefaultLogLevel: "loud"}}, wantErr: rulesets.ErrOptions},
+		{name: "new plan without yaml", plan: "p", u: rulesets.Update{}, wantErr: errors.New("")},
+		{name: "replace missing", plan: "p", u: rulesets.Update{Source: []byte(goodYAML), Mode: rulesets.ReplaceOnly}, wantErr: rulesets.ErrNotFound},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			_, err := s.Update(test.plan, test.u)
+			if err == nil {
+				t.Fatal("Update succeeded")
+			}
+			if test.wantErr != nil && test.wantErr.Error() != "" && !errors.Is(err, test.wantErr) {
+				t.Fatalf("err = %v, want %v", err, test.wantErr)
+			}
+			if test.wantPositions != nil {
+				var el rulesets.ErrorList
+				if !errors.As(err, &el) {
+					t.Fatalf("err = %T %v, want an ErrorList", err, err)
+				}
+				var got []string
+				for _, e := range el {
+					got = append(got, fmt.Sprintf("%d:%d", e.Pos.Line, e.Pos.Col))
+				}
+				if strings.Join(got, " ") != strings.Join(test.wantPositions, " ") {
+					t.Fatalf("positions = %v, want %v (errors: %v)", got, test.wantPositions, err)
+				}
+			}
+			if _, ok := s.Get(test.plan); ok {
+				t.Fatal("a failed update left a plan behind")
+			}
+		})
+	}
+}
+
+func TestStoreUploadsSurviveRestart(t *testing.T) {
+	f := newFixture(t)
+	s := f.store(t)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	e1, err := s.Put("plan-a", []byte(goodYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock = f.clock.Add(time.Hour)
+	disabled := rulesets.Options{Enabled: false, DefaultLogLevel: "DEBUG"}
+	e2, err := s.Update("plan-a", rulesets.Update{Source: []byte(twoRulesYAML), Options: &disabled, Mode: rulesets.ReplaceOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e2.Serial <= e1.Serial || !e2.Created.Equal(e1.Created) || !e2.Modified.After(e1.Modified) {
+		t.Fatalf("after update: serial %d -> %d, created %v -> %v, modified %v -> %v", e1.Serial, e2.Serial, e1.Created, e2.Created, e1.Modified, e2.Modified)
+	}
+	if _, err := s.Update("plan-a", rulesets.Update{Source: []byte(goodYAML), Mode: rulesets.CreateOnly}); !errors.Is(err, rulesets.ErrExists) {
+		t.Fatalf("CreateOnly on a taken name: err = %v, want ErrExists", err)
+	}
+	if _, err := s.Put("plan-b", []byte(goodYAML)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete("plan-b"); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing but the plans and the counter is on disk, no temp files.
+	files, _ := filepath.Glob(filepath.Join(f.data, "*", "*"))
+	top, _ := filepath.Glob(filepath.Join(f.data, "*"))
+	if got := len(files) + len(top); got != 3 { // plans/, plans/plan-a.json, serial
+		t.Fatalf("data dir holds %v %v", top, files)
+	}
+
+	s2 := f.store(t)
+	if err := s2.Load(); err != nil {
+		t.Fatal(err)
+	}
+	r := mustGet(t, s2, "plan-a")
+	if r.Serial != e2.Serial || r.Compiled.rules != 2 || r.Options.Enabled || r.Options.DefaultLogLevel != rulesets.LogDebug ||
+		!r.Created.Equal(e1.Created) || !r.Modified.Equal(e2.Modified) || r.Source != rulesets.SourceUpload {
+		t.Fatalf("after restart: %+v", r)
+	}
+	if _, ok := s2.Get("plan-b"); ok {
+		t.Fatal("a deleted plan came back after restart")
+	}
+	// The serial keeps going up across the restart, past the deleted plan's.
+	e3, err := s2.Put("plan-c", []byte(goodYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e3.Serial <= e2.Serial+1 {
+		t.Fatalf("serial after restart = %d, want > %d", e3.Serial, e2.Serial+1)
+	}
+}
+
+func TestStoreReload(t *testing.T) {
+	f := newFixture(t)
+	f.write(t, "a.yaml", goodYAML)
+	f.write(t, "b.yaml", goodYAML)
+	s := f.store(t)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var changes []string
+	cancel := s.Subscribe(func(c rulesets.Change[*compiled]) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case c.Entry == nil:
+			changes = append(changes, "-"+c.Name)
+		case c.Old == nil:
+			changes = append(changes, "+"+c.Name)
+		case c.Entry.Serial != c.Old.Serial:
+			changes = append(changes, "~"+c.Name)
+		default:
+			changes = append(changes, "log "+c.Name)
+		}
+	})
+	defer cancel()
+	a1, b1 := mustGet(t, s, "a"), mustGet(t, s, "b")
+
+	// a breaks, b is unchanged, c is new.
+	f.write(t, "a.yaml", badYAML)
+	f.write(t, "c.yaml", twoRulesYAML)
+	err := s.Reload()
+	var le rulesets.LoadError
+	if !errors.As(err, &le) || len(le) != 1 || le[0].Name != "a" {
+		t.Fatalf("Reload err = %v, want one LoadError for a", err)
+	}
+	if a := mustGet(t, s, "a"); a.Serial != a1.Serial || a.Compiled != a1.Compiled {
+		t.Fatal("a broken file did not keep its previous version serving")
+	} else if l := a.Logs[len(a.Logs)-1]; l.Level != rulesets.LogError || !strings.Contains(l.Message, "still serving") {
+		t.Fatalf("a's last log = %+v", l)
+	}
+	if b := mustGet(t, s, "b"); b != b1 {
+		t.Fatal("an unchanged file was recompiled")
+	}
+
+	// a is fixed, b removed.
+	f.write(t, "a.yaml", twoRulesYAML)
+	os.Remove(filepath.Join(f.dir, "b.yaml"))
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if a := mustGet(t, s, "a"); a.Serial <= a1.Serial || a.Compiled.rules != 2 {
+		t.Fatalf("fixed a: %+v", a)
+	}
+	if _, ok := s.Get("b"); ok {
+		t.Fatal("a removed file is still served")
+	}
+	mu.Lock()
+	got := strings.Join(changes, " ")
+	mu.Unlock()
+	if want := "log a +c ~a -b"; got != want {
+		t.Fatalf("changes = %q, want %q", got, want)
+	}
+}
+
+func TestStoreFileNameTakenByUpload(t *testing.T) {
+	f := newFixture(t)
+	s := f.store(t)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put("orders", []byte(goodYAML)); err != nil {
+		t.Fatal(err)
+	}
+	f.write(t, "orders.yaml", twoRulesYAML)
+	var le rulesets.LoadError
+	if err := s.Reload(); !errors.As(err, &le) || !strings.Contains(err.Error(), "taken by an uploaded plan") {
+		t.Fatalf("Reload err = %v", err)
+	}
+	if e := mustGet(t, s, "orders"); e.Source != rulesets.SourceUpload {
+		t.Fatal("a file replaced an uploaded plan")
+	}
+}
+
+func TestStoreDamagedPlanFile(t *testing.T) {
+	f := newFixture(t)
+	s := f.store(t)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put("good", []byte(goodYAML)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.data, "plans", "broken.json"), []byte(`{"name":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2 := f.store(t)
+	err := s2.Load()
+	var le rulesets.LoadError
+	if !errors.As(err, &le) || len(le) != 1 || le[0].Name != "broken" {
+		t.Fatalf("Load err = %v", err)
+	}
+	mustGet(t, s2, "good")
+	if _, err := os.Stat(filepath.Join(f.data, "plans", "broken.json")); err != nil {
+		t.Fatal("a damaged plan file was removed; it must stay for the operator")
+	}
+}
+
+func TestStoreConcurrentReadersAndWriters(t *testing.T) {
+	f := newFixture(t)
+	s := f.store(t)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				name := fmt.Sprintf("p%d", (w+i)%3)
+				if _, err := s.Put(name, []byte(goodYAML)); err != nil {
+					t.Error(err)
+					return
+				}
+				if e, ok := s.Get(name); ok && e.Compiled == nil {
+					t.Error("published an entry without its compiled form")
+				}
+				s.List()
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for _, e := range s.List() {
+		if seen[e.Serial] {
+			t.Fatalf("serial %d used twice", e.Serial)
+		}
+		seen[e.Serial] = true
+	}
+}
+
+func TestNormalizeOptions(t *testing.T) {
+	tests := []struct {
+		in      rulesets.Options
+		want    rulesets.Options
+		wantErr bool
+	}{
+		{in: rulesets.Options{}, want: rulesets.Options{DefaultLogLevel: "warning", DefaultEncoding: "json", DefaultCharset: "utf-8"}},
+		{in: rulesets.Options{Enabled: true, DefaultLogLevel: "WARN", DefaultEncoding: "JSON", DefaultCharset: "UTF8"}, want: rulesets.Options{Enabled: true, DefaultLogLevel: "warning", DefaultEncoding: "json", DefaultCharset: "utf-8"}},
+		{in: rulesets.Options{DefaultEncoding: "xml"}, wantErr: true},
+		{in: rulesets.Options{DefaultCharset: "latin1"}, wantErr: true},
+	}
+	for _, test := range tests {
+		t.Run(fmt.Sprintf("%+v", test.in), func(t *testing.T) {
+			got, err := test.in.Normalize()
+			if (err != nil) != test.wantErr {
+				t.Fatalf("err = %v", err)
+			}
+			if !test.wantErr && got != test.want {
+				t.Fatalf("got %+v, want %+v", got, test.want)
+			}
+		})
+	}
+}
+
+// A store over a rulesets dir, with an upload and a subscriber that sees
+// every change (as the processor swaps a route's compiled ruleset).
+func ExampleStore() {
+	dir, _ := os.MkdirTemp("", "rulesets")
+	defer os.RemoveAll(dir)
+	os.WriteFile(filepath.Join(dir, "orders.yaml"), []byte(goodYAML), 0o600)
+
+	store := rulesets.NewStore(rulesets.StoreConfig{Dir: dir}, func(rs *rulesets.Ruleset) (int, error) {
+		return len(rs.Rules), nil // the engine's Compile in real use
+	})
+	if err := store.Load(); err != nil {
+		panic(err)
+	}
+	store.Subscribe(func(c rulesets.Change[int]) {
+		fmt.Printf("changed: %s serial %d, %d rules\n", c.Name, c.Entry.Serial, c.Entry.Compiled)
+	})
+	if _, err := store.Put("events", []byte(twoRulesYAML)); err != nil {
+		panic(err)
+	}
+	for _, e := range store.List() {
+		fmt.Println(e.Name, e.Source, e.Serial)
+	}
+	// Output:
+	// changed: events serial 2, 2 rules
+	// events upload 2
+	// orders file 1
+}
