@@ -20,12 +20,12 @@ func ReadSecret(getenv func(string) string, env, path string) (string, error) {
 	if env != "" {
 		v := getenv(env)
 		if v == "" {
-			return "", fmt.Errorf("config: environment variable %s is not set: %w", env, ErrSecretMissing)
+			return "", fmt.Errorf("%w: environment variable %s is not set; export it, or name a file holding it with the *_file key instead", ErrSecretMissing, env)
 		}
 		return v, nil
 	}
 	if path == "" {
-		return "", fmt.Errorf("config: no environment variable or file given: %w", ErrSecretMissing)
+		return "", fmt.Errorf("%w: no environment variable or file given; set the *_env or *_file key", ErrSecretMissing)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -33,7 +33,7 @@ func ReadSecret(getenv func(string) string, env, path string) (string, error) {
 	}
 	v := strings.TrimRight(string(b), "\r\n")
 	if v == "" {
-		return "", fmt.Errorf("config: secret file %s is empty: %w", path, ErrSecretMissing)
+		return "", fmt.Errorf("%w: secret file %s is empty; write the secret into it", ErrSecretMissing, path)
 	}
 	return v, nil
 }
