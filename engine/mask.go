@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"gopkg.in/yaml.v3"
 
@@ -85,6 +86,93 @@ type Ctx struct {
 	rng    Rand
 	seeded bool
 	buf    []byte
+	// sc is scratch reused from record to record (a pooled call keeps
+	// it): the arena mask outputs are built in, the HMAC state held for
+	// the record, the permutation state of the unique masks. nil until
+	// first used.
+	sc *ctxScratch
+}
+
+// ctxScratch is the reusable part of a Ctx.
+type ctxScratch struct {
+	// arena holds the text masks return (Ctx.str): append-only while one
+	// record is masked, so every string viewing it stays valid until the
+	// record's output has been written; reset for the next record.
+	arena  []byte
+	perm   fpe
+	digits []fpeDigit
+	tweak  []byte
+	sum    [32]byte
+	rand   Rand
+	// mac is an HMAC state of macSec, held while a record is masked
+	// (Ctx.sum) and given back by reset.
+	mac    *macState
+	macSec *Secret
+}
+
+// arenaMax is the largest arena a pooled Ctx keeps between records: one
+// huge record does not pin its memory forever.
+const arenaMax = 1 << 20
+
+func (c *Ctx) scratch() *ctxScratch {
+	if c.sc == nil {
+		c.sc = new(ctxScratch)
+	}
+	return c.sc
+}
+
+// reset readies a pooled Ctx for the next record, keeping its buffers.
+// Strings from the previous record's arena must be dead by now: the
+// masked record was copied out of them.
+func (c *Ctx) reset() {
+	c.done()
+	sc := c.sc
+	if sc != nil {
+		if cap(sc.arena) > arenaMax {
+			sc.arena = nil
+		}
+		sc.arena = sc.arena[:0]
+		// A unique mask over a huge value grows these as much.
+		if cap(sc.tweak) > arenaMax || cap(sc.digits) > arenaMax/16 {
+			sc.tweak, sc.digits = nil, nil
+		}
+		if cap(sc.perm.msg) > arenaMax || cap(sc.perm.out) > arenaMax {
+			sc.perm.msg, sc.perm.out = nil, nil
+		}
+	}
+	*c = Ctx{buf: c.buf[:0], sc: sc}
+}
+
+// str returns b's text as a string that stays valid until the record is
+// masked, without an allocation once the arena has grown to what a record
+// needs: b is claimed in place when it was built at the arena's end (see
+// room), copied there otherwise. b may be reused once str returns.
+func (c *Ctx) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	sc := c.scratch()
+	a := sc.arena
+	n := len(a)
+	if cap(a)-n >= len(b) && &a[:n+1][n] == &b[0] {
+		a = a[:n+len(b)]
+	} else {
+		a = append(a, b...)
+	}
+	sc.arena = a
+	return unsafe.String(&a[n], len(b))
+}
+
+// room returns an empty slice at the arena's end with room for n bytes,
+// for a mask to build its output in and hand to str without a copy. The
+// mask must not run other masks (Ctx.Run) or call str between room and
+// str: they would write over what it is building.
+func (c *Ctx) room(n int) []byte {
+	sc := c.scratch()
+	if cap(sc.arena)-len(sc.arena) < n {
+		sc.arena = slices.Grow(sc.arena, max(n, 4096))
+	}
+	return sc.arena[len(sc.arena):len(sc.arena)]
 }
 
 // Rand returns the generator for the current mask, seeded on first use from
@@ -99,32 +187,53 @@ func (c *Ctx) Rand() *Rand {
 
 // Seed returns HMAC-SHA256(secret, identity ‖ hash input ‖ extra): the
 // current mask's keyed digest, for masks that need bytes rather than a
-// stream (imitate_unique's permutation key takes extra = nil and the
-// identity alone via Key).
+// stream.
 func (c *Ctx) Seed(extra []byte) [32]byte {
 	in := c.hash
 	if in == nil {
-		c.buf = appendHashText(c.buf[:0], c.input)
-		in = c.buf
+		in = hashText(c.input)
 	}
 	if extra != nil {
 		c.buf = append(append(c.buf[:0], in...), extra...)
 		in = c.buf
 	}
-	return c.sec.Sum(c.cur.id[:], in)
+	return c.sum(c.cur.id[:], in)
 }
 
 // Key returns HMAC-SHA256(secret, "key" ‖ identity): a per-mask key that
-// does not depend on the value, for keyed permutations.
+// does not depend on the value, for keyed permutations. The unique masks
+// take it already expanded into an AES cipher from the Secret's cache
+// (Ctx.perm), prepared once per secret and mask rather than per value.
 func (c *Ctx) Key() [32]byte {
-	return c.sec.Sum(keyLabel, c.cur.id[:])
+	return c.sum(keyLabel, c.cur.id[:])
 }
 
 // keyLabel is a variable so Key does not allocate the label per call.
 var keyLabel = []byte("maskstream/key")
 
 // HMAC returns HMAC-SHA256(secret, b), the `hash` mask's digest.
-func (c *Ctx) HMAC(b []byte) [32]byte { return c.sec.Sum(nil, b) }
+func (c *Ctx) HMAC(b []byte) [32]byte { return c.sum(nil, b) }
+
+// sum is c.sec.Sum through an HMAC state the Ctx holds for the record, so
+// a record's dozen HMACs take one state from the Secret's pool, not one
+// each.
+func (c *Ctx) sum(a, b []byte) [32]byte {
+	sc := c.scratch()
+	if sc.macSec != c.sec {
+		c.done()
+		sc.mac, sc.macSec = c.sec.pool.Get().(*macState), c.sec
+	}
+	return sc.mac.sum(a, b)
+}
+
+// done gives back what the Ctx holds of its secret (the HMAC state, to the
+// Secret's pool). The Ctx stays usable.
+func (c *Ctx) done() {
+	if sc := c.sc; sc != nil && sc.mac != nil {
+		sc.macSec.pool.Put(sc.mac)
+		sc.mac, sc.macSec = nil, nil
+	}
+}
 
 // Now is the ruleset's "now", fixed when it was compiled.
 func (c *Ctx) Now() time.Time { return c.now }
@@ -136,11 +245,11 @@ func (c *Ctx) Doc() []byte { return c.doc }
 // Masks that hold sub-masks (concat, chain, json) call it.
 func (c *Ctx) Run(p Pipeline, v Value) (Value, error) {
 	saveCur, saveIn, saveRng, saveSeeded := c.cur, c.input, c.rng, c.seeded
-	defer func() { c.cur, c.input, c.rng, c.seeded = saveCur, saveIn, saveRng, saveSeeded }()
 	for i := range p {
 		c.cur, c.input, c.seeded = &p[i], v, false
 		out, err := p[i].m.Apply(c, v)
 		if err != nil {
+			c.cur, c.input, c.rng, c.seeded = saveCur, saveIn, saveRng, saveSeeded
 			return Value{}, fmt.Errorf("%s: %w", p[i].typ, err)
 		}
 		v = out
@@ -148,7 +257,24 @@ func (c *Ctx) Run(p Pipeline, v Value) (Value, error) {
 			break
 		}
 	}
+	// Restored by hand, not deferred: Run is on every masked value's path.
+	c.cur, c.input, c.rng, c.seeded = saveCur, saveIn, saveRng, saveSeeded
 	return v, nil
+}
+
+// nullHashText is the hash input of null (see appendHashText).
+var nullHashText = []byte{0}
+
+// hashText is appendHashText(nil, v) without the copy: a read-only view of
+// v's text.
+func hashText(v Value) []byte {
+	switch v.Kind {
+	case Null, Missing:
+		return nullHashText
+	case Object, Array:
+		return v.Raw
+	}
+	return stringBytes(v.S)
 }
 
 // appendHashText appends a value's hash input: its scalar text, so 123 and

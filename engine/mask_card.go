@@ -97,7 +97,11 @@ var errXfNotCard = errors.New("credit_card takes a card number of 8 to 19 digits
 // xfDigitsOf returns the digits of a number written with separators, or
 // false if it holds anything but digits and the given separators.
 func xfDigitsOf(s, seps string) ([]byte, bool) {
-	d := make([]byte, 0, len(s))
+	return xfAppendDigits(make([]byte, 0, len(s)), s, seps)
+}
+
+// xfAppendDigits is xfDigitsOf appending to d.
+func xfAppendDigits(d []byte, s, seps string) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -122,8 +126,8 @@ func xfContainsByte(s string, c byte) bool {
 
 // xfRegroup writes out's characters where orig had digits, keeping orig's
 // separators.
-func xfRegroup(orig string, out []byte) string {
-	b := []byte(orig)
+func xfRegroup(c *Ctx, orig string, out []byte) string {
+	b := append(c.room(len(orig)), orig...)
 	j := 0
 	for i := range b {
 		if b[i] >= '0' && b[i] <= '9' {
@@ -131,25 +135,26 @@ func xfRegroup(orig string, out []byte) string {
 			j++
 		}
 	}
-	return string(b)
+	return c.str(b)
 }
 
 func (m *creditCardMask) Apply(c *Ctx, v Value) (Value, error) {
 	if v.Kind != String && v.Kind != Number {
 		return Value{}, errXfNotCard
 	}
-	digits, ok := xfDigitsOf(v.S, " -.")
+	var dbuf, obuf [32]byte
+	digits, ok := xfAppendDigits(dbuf[:0], v.S, " -.")
 	if !ok || len(digits) < xfCardMinDigits || len(digits) > xfCardMaxDigits {
 		return Value{}, errXfNotCard
 	}
 	out := digits
 	if m.generate {
 		var err error
-		if out, err = m.generateCard(c.Rand(), digits); err != nil {
+		if out, err = m.generateCard(c.Rand(), digits, obuf[:len(digits)]); err != nil {
 			return Value{}, err
 		}
 	}
-	text := xfRegroup(v.S, out)
+	text := xfRegroup(c, v.S, out)
 	if m.pan {
 		if len(digits) <= 10 {
 			if !m.generate {
@@ -190,12 +195,13 @@ func xfPanHide(s, ch string) string {
 	return string(out)
 }
 
-// generateCard draws a new number of the same length, never the original.
-func (m *creditCardMask) generateCard(r *Rand, digits []byte) ([]byte, error) {
+// generateCard draws a new number of the same length, never the original,
+// into out (len(digits) long).
+func (m *creditCardMask) generateCard(r *Rand, digits, out []byte) ([]byte, error) {
 	n := len(digits)
-	out := make([]byte, n)
+	var pbuf [20]byte
 	for range xfMaxRedraws {
-		prefix := m.prefix(r, digits)
+		prefix := m.prefix(r, digits, pbuf[:0])
 		free := n - len(prefix)
 		if m.luhn {
 			free--
@@ -217,8 +223,9 @@ func (m *creditCardMask) generateCard(r *Rand, digits []byte) ([]byte, error) {
 	return nil, errors.New("could not draw a number different from the original; lower retain_prefix_length")
 }
 
-// prefix returns the leading digits the new number starts with.
-func (m *creditCardMask) prefix(r *Rand, digits []byte) []byte {
+// prefix returns the leading digits the new number starts with: a part of
+// digits, or a drawn prefix appended to dst.
+func (m *creditCardMask) prefix(r *Rand, digits, dst []byte) []byte {
 	switch {
 	case m.keepAuto:
 		if _, w := xfIssuerOf(digits); w > 0 {
@@ -230,10 +237,10 @@ func (m *creditCardMask) prefix(r *Rand, digits []byte) []byte {
 			return digits[:min(m.keep, len(digits))]
 		}
 		// Nothing kept: a prefix from any issuer.
-		return xfDrawPrefix(r, &xfIssuers[r.IntN(len(xfIssuers))])
+		return xfDrawPrefix(dst, r, &xfIssuers[r.IntN(len(xfIssuers))])
 	}
 	if iss, _ := xfIssuerOf(digits); iss != nil {
-		return xfDrawPrefix(r, iss)
+		return xfDrawPrefix(dst, r, iss)
 	}
 	// An unknown issuer keeps its major industry identifier.
 	return digits[:1]
@@ -266,11 +273,14 @@ func xfIssuerOf(digits []byte) (*xfIssuer, int) {
 	bestW := 0
 	for i := range xfIssuers {
 		for _, rg := range xfIssuers[i].ranges {
-			w := len(strconv.Itoa(rg[0]))
+			w := xfDecimalWidth(rg[0])
 			if w > len(digits) || w <= bestW {
 				continue
 			}
-			v, _ := strconv.Atoi(string(digits[:w]))
+			v := 0
+			for _, d := range digits[:w] {
+				v = v*10 + int(d-'0')
+			}
 			if v >= rg[0] && v <= rg[1] {
 				best, bestW = &xfIssuers[i], w
 			}
@@ -279,10 +289,20 @@ func xfIssuerOf(digits []byte) (*xfIssuer, int) {
 	return best, bestW
 }
 
-// xfDrawPrefix draws one of an issuer's ranges, then a prefix inside it.
-func xfDrawPrefix(r *Rand, iss *xfIssuer) []byte {
+// xfDecimalWidth is the number of decimal digits of n >= 0.
+func xfDecimalWidth(n int) int {
+	w := 1
+	for ; n >= 10; n /= 10 {
+		w++
+	}
+	return w
+}
+
+// xfDrawPrefix draws one of an issuer's ranges, then a prefix inside it,
+// and appends it to dst.
+func xfDrawPrefix(dst []byte, r *Rand, iss *xfIssuer) []byte {
 	rg := iss.ranges[r.IntN(len(iss.ranges))]
-	return strconv.AppendInt(nil, int64(rg[0]+r.IntN(rg[1]-rg[0]+1)), 10)
+	return strconv.AppendInt(dst, int64(rg[0]+r.IntN(rg[1]-rg[0]+1)), 10)
 }
 
 // xfLuhnDigit returns the check digit that makes payload‖digit pass the

@@ -120,7 +120,7 @@ func (m *retainDateComponentMask) Apply(c *Ctx, v Value) (Value, error) {
 				s, ns = r.IntN(60), r.IntN(1e9)
 			}
 		}
-		return xfWriteDate(v, f, time.Date(y, mo, d, h, mi, s, ns, t.Location()))
+		return xfWriteDate(c, v, f, time.Date(y, mo, d, h, mi, s, ns, t.Location()))
 	})
 }
 
@@ -200,6 +200,6 @@ func (m *dateShiftMask) Apply(c *Ctx, v Value) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	out, _, err := xfWriteDate(v, f, t.AddDate(0, 0, m.shift(c.Rand())))
+	out, _, err := xfWriteDate(c, v, f, t.AddDate(0, 0, m.shift(c.Rand())))
 	return out, err
 }

@@ -104,11 +104,11 @@ func (d xfDateIO) read(v Value) (dateFormat, time.Time, error) {
 
 // xfWriteDate writes t in f as a value of orig's kind, and returns t too
 // for the checks of xfRedraw.
-func xfWriteDate(orig Value, f dateFormat, t time.Time) (Value, time.Time, error) {
+func xfWriteDate(c *Ctx, orig Value, f dateFormat, t time.Time) (Value, time.Time, error) {
 	if t.Year() < 1 || t.Year() > 9999 {
 		return Value{}, t, errors.New("the masked date falls outside the years 1 to 9999")
 	}
-	out, err := xfSameKind(orig, f.Format(t))
+	out, err := xfSameKind(orig, c.str(f.AppendFormat(c.room(len(f.layout)+16), t)))
 	return out, t, err
 }
 
@@ -218,7 +218,7 @@ func (m *retainAgeMask) Apply(c *Ctx, v Value) (Value, error) {
 	return xfRedraw(v, f, func() (Value, time.Time, error) {
 		d := lo.AddDate(0, 0, r.IntN(days))
 		h, mi, s, ns := xfTimeOfDay(r, f, t)
-		return xfWriteDate(v, f, time.Date(d.Year(), d.Month(), d.Day(), h, mi, s, ns, loc))
+		return xfWriteDate(c, v, f, time.Date(d.Year(), d.Month(), d.Day(), h, mi, s, ns, loc))
 	})
 }
 
@@ -256,7 +256,7 @@ func (m *retainYearMask) Apply(c *Ctx, v Value) (Value, error) {
 	return xfRedraw(v, f, func() (Value, time.Time, error) {
 		d := time.Date(year, 1, 1+r.IntN(days), 0, 0, 0, 0, time.UTC)
 		h, mi, s, ns := xfTimeOfDay(r, f, t)
-		return xfWriteDate(v, f, time.Date(year, d.Month(), d.Day(), h, mi, s, ns, t.Location()))
+		return xfWriteDate(c, v, f, time.Date(year, d.Month(), d.Day(), h, mi, s, ns, t.Location()))
 	})
 }
 

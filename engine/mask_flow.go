@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -62,24 +61,29 @@ func newConcat(p *Params) (Mask, error) {
 // mask's output (that is chain), and joins their texts with glue. The
 // result is a string.
 func (m *concatMask) Apply(c *Ctx, v Value) (Value, error) {
-	var b strings.Builder
+	// The parts write to the arena as they run, so the whole is built
+	// apart (on the stack when short) and copied there at the end.
+	var tmp [256]byte
+	b := tmp[:0]
 	for i := range m.parts {
 		out, err := c.Run(m.parts[i:i+1], v)
 		if err != nil {
 			return Value{}, err
 		}
 		if i > 0 {
-			b.WriteString(m.glue)
+			b = append(b, m.glue...)
 		}
 		switch out.Kind {
 		case Missing:
 			return Value{}, fmt.Errorf("mask %d (%s) removed the value; a concat part must give text", i+1, m.parts[i].typ)
 		case Null:
+		case Object, Array:
+			b = append(b, out.Raw...)
 		default:
-			b.WriteString(out.Text())
+			b = append(b, out.S...)
 		}
 	}
-	return Str(b.String()), nil
+	return Str(c.str(b)), nil
 }
 
 // --- chain ---

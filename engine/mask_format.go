@@ -47,9 +47,22 @@ func newFromFormatString(p *Params) (Mask, error) {
 }
 
 func (m fromFormatString) Apply(c *Ctx, v Value) (Value, error) {
-	r := c.Rand()
-	out := genAvoid(v.Text(), m.f.space, func() string { return string(m.f.generate(r, nil)) })
+	out := genAvoidFormat(c, m.f, v)
 	return genText(v, out, "make value_format produce a JSON number (for example start it with {[1-9]})")
+}
+
+// genAvoidFormat is genAvoid for a format: it draws into the arena (each
+// redraw over the last), so a value costs no allocation.
+func genAvoidFormat(c *Ctx, f *genFormat, orig Value) string {
+	r := c.Rand()
+	b := f.generate(r, c.room(f.maxLen))
+	if f.space >= genAvoidSpace {
+		o := orig.Text()
+		for i := 0; i < 16 && string(b) == o; i++ {
+			b = f.generate(r, b[:0])
+		}
+	}
+	return c.str(b)
 }
 
 // Limits that keep a format string from building huge values.

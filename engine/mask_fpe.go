@@ -3,7 +3,6 @@ package engine
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/sha256"
 	"encoding/binary"
 	"math/big"
 	"math/bits"
@@ -22,35 +21,87 @@ import (
 // F(round, other half), alternating halves, so every round (and the whole)
 // is a bijection: two different inputs can never give the same output.
 //
-// F is built as in NIST SP 800-38G's FF1: AES-CBC-MAC over the round
-// number and the other half, chained from the encrypted tweak, and
-// extended by encrypting the MAC XOR a counter when more bits are needed.
+// F is built as in NIST SP 800-38G's FF1: AES-CBC-MAC over a header
+// block, the tweak, the round number and the other half, extended by
+// encrypting the MAC XOR a counter when more bits are needed. The MAC of
+// the header and the tweak is the same in every round, so it is computed
+// once per value and every round continues the chain from it (as FF1's
+// implementations precompute P‖Q's prefix). The header holds the tweak's
+// length, so the MAC's inputs are prefix-free, which keeps CBC-MAC a PRF
+// over messages of varying length.
+//
 // The AES-256 key is the mask's Ctx.Key (an HMAC of the run secret and the
-// mask's parameters, never of the value), and the tweak describes the
-// domain, so values of different shapes use unrelated permutations.
+// mask's parameters, never of the value); its key schedule is expanded
+// once per secret and mask and cached on the Secret (Secret.fpeBlock). The
+// tweak describes the domain, so values of different shapes use unrelated
+// permutations.
 
 const fpeRounds = 10
 
+// fpeHeader starts the CBC-MAC of every permutation: a label, a version
+// and (in the last 8 bytes, filled per tweak) the tweak's length.
+var fpeHeader = [aes.BlockSize]byte{'m', 's', '/', 'f', 'p', 'e', 0, 2}
+
 type fpe struct {
 	b cipher.Block
-	// t is E(SHA-256(tweak)): the chaining value every round starts from.
+	// t is the CBC-MAC of the header and the tweak: the chaining value
+	// every round starts from.
 	t [aes.BlockSize]byte
-	// Scratch space, kept here so the cipher's interface calls do not move
-	// it to the heap on every round.
+	// Scratch space, kept here (in the Ctx's reused scratch) so the
+	// cipher's interface calls do not move it to the heap on every round.
 	y, z [aes.BlockSize]byte
 	msg  []byte
 	out  []byte
 }
 
+// newFPE prepares a permutation from a raw key, expanding the key schedule:
+// masks use Ctx.perm, which takes the schedule from the Secret's cache.
 func newFPE(key [32]byte, tweak []byte) *fpe {
 	b, err := aes.NewCipher(key[:])
 	if err != nil {
 		panic("engine: AES-256 refused a 32-byte key: " + err.Error())
 	}
-	f := &fpe{b: b}
-	d := sha256.Sum256(tweak)
-	b.Encrypt(f.t[:], d[:aes.BlockSize])
+	f := &fpe{}
+	f.init(b, tweak)
 	return f
+}
+
+// init keys f with a prepared cipher and chains the tweak in.
+func (f *fpe) init(b cipher.Block, tweak []byte) {
+	f.b = b
+	f.t = fpeHeader
+	binary.BigEndian.PutUint64(f.t[8:], uint64(len(tweak)))
+	b.Encrypt(f.t[:], f.t[:])
+	for off := 0; off < len(tweak); off += aes.BlockSize {
+		blk := tweak[off:min(off+aes.BlockSize, len(tweak))]
+		for j, x := range blk {
+			f.t[j] ^= x // a short last block is padded with zeros
+		}
+		b.Encrypt(f.t[:], f.t[:])
+	}
+}
+
+// perm returns the current mask's permutation for tweak, in the Ctx's
+// scratch: valid until the next call of perm.
+func (c *Ctx) perm(tweak []byte) *fpe {
+	f := &c.scratch().perm
+	f.init(c.sec.fpeBlock(c.cur.id), tweak)
+	return f
+}
+
+// round64 is round for an 8-byte half and 64 output bits: one AES block,
+// without building the message.
+func (f *fpe) round64(i int, half uint64) uint64 {
+	f.y = f.t
+	f.y[0] ^= byte(i)
+	f.y[2] ^= 8 // len(half), as round encodes it
+	var h [8]byte
+	binary.BigEndian.PutUint64(h[:], half)
+	for j, x := range h {
+		f.y[3+j] ^= x
+	}
+	f.b.Encrypt(f.y[:], f.y[:])
+	return binary.BigEndian.Uint64(f.y[:8])
 }
 
 // round returns F_i(half) as at least nbits pseudo-random bits, big-endian
@@ -99,16 +150,13 @@ func (f *fpe) permute64(x, n uint64, ok func(uint64) bool) uint64 {
 	u := k / 2
 	v := k - u
 	maskU, maskV := uint64(1)<<u-1, uint64(1)<<v-1
-	var half [8]byte
 	for {
 		l, r := x>>v, x&maskV
 		for i := range fpeRounds {
 			if i%2 == 0 {
-				binary.BigEndian.PutUint64(half[:], r)
-				l ^= binary.BigEndian.Uint64(f.round(i, half[:], 64)) & maskU
+				l ^= f.round64(i, r) & maskU
 			} else {
-				binary.BigEndian.PutUint64(half[:], l)
-				r ^= binary.BigEndian.Uint64(f.round(i, half[:], 64)) & maskV
+				r ^= f.round64(i, l) & maskV
 			}
 		}
 		x = l<<v | r
@@ -181,8 +229,23 @@ func fpeMixed(f *fpe, b []byte, ds []fpeDigit) {
 		y := f.permute64(x, n, nil)
 		for i := len(ds) - 1; i >= 0; i-- {
 			d := ds[i]
-			b[d.pos] = d.base + byte(y%uint64(d.radix))
-			y /= uint64(d.radix)
+			var q uint64
+			// The common radixes divide by a constant, which compiles to
+			// a multiplication rather than a hardware division.
+			switch d.radix {
+			case 10:
+				q = y / 10
+			case 26:
+				q = y / 26
+			case 16:
+				q = y / 16
+			case 9:
+				q = y / 9
+			default:
+				q = y / uint64(d.radix)
+			}
+			b[d.pos] = d.base + byte(y-q*uint64(d.radix))
+			y = q
 		}
 		return
 	}

@@ -61,9 +61,15 @@ func (m *hashMask) Apply(c *Ctx, v Value) (Value, error) {
 	if v.Kind == Null {
 		return v, nil
 	}
-	sum := c.HMAC([]byte(v.Text()))
-	out := make([]byte, 0, len(m.prefix)+64)
-	out = append(out, m.prefix...)
+	in := v.Raw
+	if v.Kind != Object && v.Kind != Array {
+		in = stringBytes(v.S) // read only: the HMAC does not write to it
+	}
+	// The digest lives in the Ctx's scratch: handed to the encoder (a
+	// func value) a local one would move to the heap.
+	sum := &c.scratch().sum
+	*sum = c.HMAC(in)
+	out := append(c.room(len(m.prefix)+64), m.prefix...)
 	out = m.enc(out, sum[:])
-	return Str(string(out[:len(m.prefix)+m.length])), nil
+	return Str(c.str(out[:len(m.prefix)+m.length])), nil
 }

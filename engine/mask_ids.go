@@ -51,7 +51,7 @@ func (ssnMask) Apply(c *Ctx, v Value) (Value, error) {
 		xfPutDigits(out[3:5], 1+r.IntN(99))
 		xfPutDigits(out[5:9], 1+r.IntN(9999))
 		if string(out) != string(digits) {
-			return xfSameKind(v, xfRegroup(v.S, out))
+			return xfSameKind(v, xfRegroup(c, v.S, out))
 		}
 	}
 	return Value{}, errors.New("could not draw a number different from the original")
@@ -111,7 +111,7 @@ func (cpfMask) Apply(c *Ctx, v Value) (Value, error) {
 		}
 		out[9], out[10] = xfCPFDigits(out[:9])
 		if string(out) != string(digits) {
-			return xfSameKind(v, xfRegroup(v.S, out))
+			return xfSameKind(v, xfRegroup(c, v.S, out))
 		}
 	}
 	return Value{}, errors.New("could not draw a number different from the original")

@@ -52,15 +52,16 @@ func (m imitate) Apply(c *Ctx, v Value) (Value, error) {
 	case Null:
 		return v, nil
 	case String:
-		return Str(m.imitateString(c.Rand(), v.S)), nil
+		return Str(m.imitateString(c, c.Rand(), v.S)), nil
 	case Number:
-		return Num(m.imitateNumber(c.Rand(), v.S)), nil
+		return Num(m.imitateNumber(c, c.Rand(), v.S)), nil
 	}
 	return Value{}, fmt.Errorf("imitate takes a string or a number, got %s", v.Kind)
 }
 
-func (m imitate) imitateString(r *Rand, s string) string {
-	b := []byte(s) // letters and digits are ASCII: byte replacement keeps UTF-8 intact
+func (m imitate) imitateString(c *Ctx, r *Rand, s string) string {
+	// Letters and digits are ASCII: byte replacement keeps UTF-8 intact.
+	b := append(c.room(len(s)), s...)
 	for i, ch := range b {
 		switch {
 		case m.upper && ch >= 'A' && ch <= 'Z':
@@ -71,17 +72,17 @@ func (m imitate) imitateString(r *Rand, s string) string {
 			b[i] = m.pick(r, ch, '0', 10)
 		}
 	}
-	return string(b)
+	return c.str(b)
 }
 
 // imitateNumber replaces the digits of a JSON number literal's integer and
 // fraction parts. The exponent is kept, so the magnitude (and any float
 // range a consumer relies on) is kept too.
-func (m imitate) imitateNumber(r *Rand, s string) string {
+func (m imitate) imitateNumber(c *Ctx, r *Rand, s string) string {
 	if !m.digits {
 		return s
 	}
-	b := []byte(s)
+	b := append(c.room(len(s)), s...)
 	i := 0
 	if i < len(b) && b[i] == '-' {
 		i++
@@ -103,7 +104,7 @@ func (m imitate) imitateNumber(r *Rand, s string) string {
 			b[i] = m.pick(r, b[i], '0', 10)
 		}
 	}
-	return string(b)
+	return c.str(b)
 }
 
 // pick draws a character from the n characters starting at base, other

@@ -72,7 +72,9 @@ func (imitateNZIRD) Apply(c *Ctx, v Value) (Value, error) {
 	if n >= 100_000_000 {
 		lo, hi, class = 10_000_000, 14_999_999, 9
 	}
-	f := newFPE(c.Key(), []byte{'i', 'r', 'd', '/', class})
+	sc := c.scratch()
+	sc.tweak = append(sc.tweak[:0], 'i', 'r', 'd', '/', class)
+	f := c.perm(sc.tweak)
 	y := f.permute64(uint64(n/10-lo), uint64(hi-lo+1), func(y uint64) bool {
 		_, ok := irdComplete(lo + int(y))
 		return ok

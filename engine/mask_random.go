@@ -3,6 +3,7 @@ package engine
 import (
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -89,8 +90,7 @@ func newFromRandomText(p *Params) (Mask, error) {
 }
 
 func (m fromRandomText) Apply(c *Ctx, v Value) (Value, error) {
-	r := c.Rand()
-	out := genAvoid(v.Text(), m.f.space, func() string { return string(m.f.generate(r, nil)) })
+	out := genAvoidFormat(c, m.f, v)
 	return genText(v, out, "give characters: \"0-9\" for digits")
 }
 
@@ -194,7 +194,14 @@ func genRatToInt64(r *big.Rat, ceil bool) (int64, bool) {
 
 func (m fromRandomNumber) Apply(c *Ctx, v Value) (Value, error) {
 	r := c.Rand()
-	out := genAvoid(v.Text(), float64(m.hi-m.lo)+1, func() string { return m.format(m.draw(r)) })
+	b := m.appendFormat(c.room(24), m.draw(r))
+	if float64(m.hi-m.lo)+1 >= genAvoidSpace { // as genAvoid
+		o := v.Text()
+		for i := 0; i < 16 && string(b) == o; i++ {
+			b = m.appendFormat(b[:0], m.draw(r))
+		}
+	}
+	out := c.str(b)
 	if v.Kind == String {
 		return Str(out), nil
 	}
@@ -219,25 +226,29 @@ func (m fromRandomNumber) draw(r *Rand) int64 {
 	return min(max(n, m.lo), m.hi)
 }
 
-// format writes n·10^-dp with exactly dp decimals.
-func (m fromRandomNumber) format(n int64) string {
-	neg := n < 0
+// appendFormat appends n·10^-dp with exactly dp decimals.
+func (m fromRandomNumber) appendFormat(dst []byte, n int64) []byte {
 	u := uint64(n)
-	if neg {
+	if n < 0 {
+		dst = append(dst, '-')
 		u = -u
 	}
-	digits := []byte(big.NewInt(0).SetUint64(u).String())
-	if m.dp > 0 {
-		for len(digits) <= m.dp {
-			digits = append([]byte{'0'}, digits...)
+	var buf [20]byte
+	digits := strconv.AppendUint(buf[:0], u, 10)
+	if m.dp == 0 {
+		return append(dst, digits...)
+	}
+	if len(digits) <= m.dp { // 0.0ddd
+		dst = append(dst, '0', '.')
+		for range m.dp - len(digits) {
+			dst = append(dst, '0')
 		}
-		cut := len(digits) - m.dp
-		digits = append(digits[:cut], append([]byte{'.'}, digits[cut:]...)...)
+		return append(dst, digits...)
 	}
-	if neg {
-		return "-" + string(digits)
-	}
-	return string(digits)
+	cut := len(digits) - m.dp
+	dst = append(dst, digits[:cut]...)
+	dst = append(dst, '.')
+	return append(dst, digits[cut:]...)
 }
 
 // from_random_boolean: a random true or false. A number is replaced by 1

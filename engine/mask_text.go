@@ -571,7 +571,7 @@ func (c *Ctx) txtEntityRand(k textscan.Kind, entity string) Rand {
 	b = textscan.AppendCanonical(b, k, entity)
 	c.buf = b
 	var r Rand
-	r.seed(c.sec.Sum(txtKindIDs[k][:], b))
+	r.seed(c.sum(txtKindIDs[k][:], b))
 	return r
 }
 
@@ -627,14 +627,16 @@ func (m *txtMask) Apply(c *Ctx, v Value) (Value, error) {
 			if s.kind >= 0 {
 				k = textscan.Kind(s.kind)
 			}
-			r := c.txtEntityRand(k, entity)
-			out = textscan.Fake(out, k, entity, &r)
+			// In the Ctx's scratch: a local Rand would move to the heap.
+			r := &c.scratch().rand
+			*r = c.txtEntityRand(k, entity)
+			out = textscan.Fake(out, k, entity, r)
 		}
 		last = s.end
 	}
 	out = append(out, text[last:]...)
 	buf.out = out
-	return Str(string(out)), nil
+	return Str(c.str(out)), nil
 }
 
 // putBuf returns scratch to the pool, unless one huge text grew it.

@@ -45,9 +45,9 @@ func (imitateUnique) Apply(c *Ctx, v Value) (Value, error) {
 	case Null:
 		return v, nil
 	case String:
-		return Str(uniqueString(c.Key(), v.S)), nil
+		return Str(uniqueString(c, v.S)), nil
 	case Number:
-		return Num(uniqueNumber(c.Key(), v.S)), nil
+		return Num(uniqueNumber(c, v.S)), nil
 	}
 	return Value{}, fmt.Errorf("imitate_unique takes a string or a number, got %s", v.Kind)
 }
@@ -55,44 +55,49 @@ func (imitateUnique) Apply(c *Ctx, v Value) (Value, error) {
 // uniqueString permutes the ASCII letters and digits of s among all strings
 // with the same characters elsewhere and the same kind of character at
 // each replaced position.
-func uniqueString(key [32]byte, s string) string {
-	b := []byte(s)
-	ds := make([]fpeDigit, 0, len(b))
-	// The tweak is the value's shape: each kept byte as itself, each
-	// replaced one as a zero byte and its kind, so "ab-1" and "cd-2" share
-	// a permutation and "ab-1" and "ab1-" do not.
-	tweak := make([]byte, 0, len("imitate_unique/s")+2*len(b))
-	tweak = append(tweak, "imitate_unique/s"...)
-	for i, ch := range b {
+func uniqueString(c *Ctx, s string) string {
+	sc := c.scratch()
+	ds := sc.digits[:0]
+	// The tweak is the value's shape: each replaced byte as its kind
+	// ('9', 'a' or 'A'), each kept one as a zero byte and itself, so
+	// "ab-1" and "cd-2" share a permutation and "ab-1" and "ab1-" do not.
+	// Kept bytes take two so that replaced ones, the common case, take
+	// one: the tweak of a short identifier fits one AES block.
+	tweak := append(sc.tweak[:0], "u/s"...)
+	for i := range len(s) {
+		ch := s[i]
 		switch {
 		case ch >= '0' && ch <= '9':
 			ds = append(ds, fpeDigit{pos: i, radix: 10, base: '0'})
-			tweak = append(tweak, 0, '9')
+			tweak = append(tweak, '9')
 		case ch >= 'a' && ch <= 'z':
 			ds = append(ds, fpeDigit{pos: i, radix: 26, base: 'a'})
-			tweak = append(tweak, 0, 'a')
+			tweak = append(tweak, 'a')
 		case ch >= 'A' && ch <= 'Z':
 			ds = append(ds, fpeDigit{pos: i, radix: 26, base: 'A'})
-			tweak = append(tweak, 0, 'A')
-		case ch == 0:
-			tweak = append(tweak, 0, 0)
+			tweak = append(tweak, 'A')
 		default:
-			tweak = append(tweak, ch)
+			tweak = append(tweak, 0, ch)
 		}
 	}
+	sc.digits, sc.tweak = ds, tweak
 	if len(ds) == 0 {
 		return s
 	}
-	fpeMixed(newFPE(key, tweak), b, ds)
-	return string(b)
+	b := append(c.room(len(s)), s...)
+	fpeMixed(c.perm(tweak), b, ds)
+	return c.str(b)
 }
 
 // uniqueNumber permutes the digits of a JSON number literal's integer and
 // fraction parts, keeping it a valid number of the same shape.
-func uniqueNumber(key [32]byte, s string) string {
-	b := []byte(s)
-	ds := make([]fpeDigit, 0, len(b))
-	tweak := append(make([]byte, 0, len("imitate_unique/n")+len(b)), "imitate_unique/n"...)
+func uniqueNumber(c *Ctx, b string) string {
+	sc := c.scratch()
+	ds := sc.digits[:0]
+	// The tweak is the number's shape: '1' for a leading digit that
+	// stays non-zero, '0' for any other digit, '.', the exponent as
+	// written and a trailing '-' for a negative number.
+	tweak := append(sc.tweak[:0], "u/n"...)
 	i := 0
 	if i < len(b) && b[i] == '-' {
 		i++
@@ -121,9 +126,11 @@ func uniqueNumber(key [32]byte, s string) string {
 	if len(b) > 0 && b[0] == '-' {
 		tweak = append(tweak, '-')
 	}
+	sc.digits, sc.tweak = ds, tweak
 	if len(ds) == 0 {
-		return s
+		return b
 	}
-	fpeMixed(newFPE(key, tweak), b, ds)
-	return string(b)
+	out := append(c.room(len(b)), b...)
+	fpeMixed(c.perm(tweak), out, ds)
+	return c.str(out)
 }

@@ -68,7 +68,8 @@ func (imitateUUID) Apply(c *Ctx, v Value) (Value, error) {
 	// Permute the nibbles as a mixed-radix number: 16 per digit, except
 	// the version (kept) and the variant digit, whose fixed high bits are
 	// kept by giving it a smaller radix.
-	ds := make([]fpeDigit, 0, 31)
+	sc := c.scratch()
+	ds := sc.digits[:0]
 	for i := range nib {
 		switch {
 		case i == 12:
@@ -82,7 +83,9 @@ func (imitateUUID) Apply(c *Ctx, v Value) (Value, error) {
 	}
 	// Every UUID of one version and variant shares one permutation.
 	variant, _ := uuidVariant(nib[16])
-	f := newFPE(c.Key(), append([]byte("imitate_uuid/"), nib[12], variant))
+	sc.digits = ds
+	sc.tweak = append(append(sc.tweak[:0], "imitate_uuid/"...), nib[12], variant)
+	f := c.perm(sc.tweak)
 	for {
 		fpeMixed(f, nib[:], ds)
 		// Cycle-walk past the two kept markers so that nothing else maps
@@ -91,7 +94,7 @@ func (imitateUUID) Apply(c *Ctx, v Value) (Value, error) {
 			break
 		}
 	}
-	b := []byte(v.S)
+	b := append(c.room(len(v.S)), v.S...)
 	digits := "0123456789abcdef"
 	if upper && !lower {
 		digits = "0123456789ABCDEF"
@@ -99,7 +102,7 @@ func (imitateUUID) Apply(c *Ctx, v Value) (Value, error) {
 	for i, p := range hex {
 		b[p] = digits[nib[i]]
 	}
-	return Str(string(b)), nil
+	return Str(c.str(b)), nil
 }
 
 var uuidMax = [32]byte{15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15}

@@ -174,6 +174,7 @@ func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *progra
 		return v, nil
 	}
 	ctx := Ctx{sec: sec, now: p.now, doc: doc}
+	defer ctx.done()
 	out, err := ctx.Run(pipe, v)
 	if err != nil {
 		return Value{}, &MaskError{Reason: ReasonMask, Msg: err.Error()}

@@ -140,7 +140,7 @@ func (p *program) getCall(ctx *Ctx, doc []byte) *call {
 	c := callPool.Get().(*call)
 	c.p = p
 	if ctx == nil {
-		c.own = Ctx{buf: c.own.buf[:0]}
+		c.own.reset()
 		ctx = &c.own
 	}
 	c.ctx = ctx
@@ -177,7 +177,7 @@ func (c *call) release() {
 		c.scratch = nil
 	}
 	c.p, c.ctx, c.doc, c.override, c.inherit = nil, nil, nil, nil, nil
-	c.own = Ctx{buf: c.own.buf[:0]} // keep the hash buffer
+	c.own.reset() // keep the buffers
 	clear(c.memo)
 	clear(c.srcVal)
 	callPool.Put(c)

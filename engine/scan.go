@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -86,20 +87,24 @@ func (l *lexer) str() (esc bool, err error) {
 	src := l.src
 	i := l.i + 1
 	for {
-		// Eight bytes at a time while none of them needs a look.
+		// Eight bytes at a time while none of them needs a look. The
+		// lowest flagged byte of a word is exact (a borrow only flags
+		// bytes above a real hit), so it is where the scan stops.
 		for i+8 <= len(src) {
 			w := binary.LittleEndian.Uint64(src[i:])
 			q := w ^ quo8
 			b := w ^ bsl8
-			stop := ((q - lo8) & ^q) | ((b - lo8) & ^b) | (w - ctl8) | w
-			if stop&hi8 != 0 {
-				break
+			stop := (((q - lo8) & ^q) | ((b - lo8) & ^b) | (w - ctl8) | w) & hi8
+			if stop != 0 {
+				i += bits.TrailingZeros64(stop) >> 3
+				goto look
 			}
 			i += 8
 		}
 		for i < len(src) && strStop[src[i]] == 0 {
 			i++
 		}
+	look:
 		if i >= len(src) {
 			l.i = i
 			return esc, l.notJSON("unterminated string")

@@ -17,6 +17,12 @@ func bytesString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
+// stringBytes is a read-only view of s's bytes, for APIs that take a
+// []byte and never write to it (hash inputs).
+func stringBytes(s string) []byte {
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
 // unescape appends the text of a validated JSON string body (without its
 // quotes) to dst. Lone surrogates become U+FFFD, as encoding/json does.
 func unescape(dst, body []byte) []byte {

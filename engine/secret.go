@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
+	"maps"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -16,7 +19,20 @@ import (
 type Secret struct {
 	id   [8]byte // a short, non-reversible fingerprint for caches
 	pool sync.Pool
+
+	// blocks holds each mask's permutation key with its AES key schedule
+	// expanded (fpeBlock), by mask identity: one entry per distinct mask
+	// that used this secret, so its size follows the loaded rulesets,
+	// never the data (and stops growing at maxFPEBlocks). Readers load
+	// the map without locking; a writer copies it under mu.
+	blocks atomic.Pointer[map[[32]byte]cipher.Block]
+	mu     sync.Mutex
 }
+
+// maxFPEBlocks bounds the permutation key cache of one Secret. Rulesets
+// hold a few unique masks each; past this many (a process cycling through
+// thousands of distinct masks), keys are prepared per value instead.
+const maxFPEBlocks = 4096
 
 // Secret length bounds (DESIGN §4).
 const (
@@ -34,10 +50,14 @@ func NewSecret(secret string) (*Secret, error) {
 	if n < MinSecretLen || n > MaxSecretLen {
 		return nil, ErrSecretLength
 	}
-	key := []byte(secret)
 	s := &Secret{}
-	s.pool.New = func() any { return &macState{h: hmac.New(sha256.New, key)} }
-	fp := s.sum([]byte("maskstream/fingerprint"))
+	if k, ok := newMacKeys([]byte(secret)); ok {
+		s.pool.New = func() any { return newMacState(k) }
+	} else {
+		key := []byte(secret)
+		s.pool.New = func() any { return &macState{h: hmac.New(sha256.New, key)} }
+	}
+	fp := s.Sum([]byte("maskstream/fingerprint"), nil)
 	copy(s.id[:], fp[:])
 	return s, nil
 }
@@ -61,35 +81,52 @@ func (s *Secret) GoString() string { return s.String() }
 // enough to recover or test a guess without a full HMAC per guess.
 func (s *Secret) ID() [8]byte { return s.id }
 
-// macState is a pooled HMAC with a buffer for its sum: the buffer lives
-// with the state, so Sum through the hash.Hash interface does not make a
-// local array escape to the heap on every call.
-type macState struct {
-	h   hash.Hash
-	out [sha256.Size]byte
-}
-
-// sum returns HMAC-SHA256(secret, parts...).
-func (s *Secret) sum(parts ...[]byte) [32]byte {
-	st := s.pool.Get().(*macState)
-	st.h.Reset()
-	for _, p := range parts {
-		st.h.Write(p)
-	}
-	st.h.Sum(st.out[:0])
-	out := st.out
-	s.pool.Put(st)
-	return out
-}
-
 // Sum returns HMAC-SHA256(secret, a ‖ b) without allocating.
 func (s *Secret) Sum(a, b []byte) [32]byte {
 	st := s.pool.Get().(*macState)
-	st.h.Reset()
-	st.h.Write(a)
-	st.h.Write(b)
-	st.h.Sum(st.out[:0])
-	out := st.out
+	out := st.sum(a, b)
 	s.pool.Put(st)
 	return out
+}
+
+// fpeBlock returns the AES-256 cipher keyed by Key for the mask with
+// identity id (HMAC-SHA256(secret, "maskstream/key" ‖ id)), prepared once
+// and cached: the keyed state of imitate_unique and its kin costs an HMAC
+// and a key expansion per secret and mask, not per value.
+func (s *Secret) fpeBlock(id [32]byte) cipher.Block {
+	if m := s.blocks.Load(); m != nil {
+		if b, ok := (*m)[id]; ok {
+			return b
+		}
+	}
+	return s.prepareFPEBlock(&id)
+}
+
+// prepareFPEBlock is fpeBlock's slow path, apart so that the lookup's id
+// stays on the stack.
+func (s *Secret) prepareFPEBlock(idp *[32]byte) cipher.Block {
+	id := *idp
+	k := s.Sum(keyLabel, id[:])
+	b, err := aes.NewCipher(k[:])
+	if err != nil {
+		panic("engine: AES-256 refused a 32-byte key: " + err.Error())
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.blocks.Load()
+	if old != nil {
+		if prev, ok := (*old)[id]; ok {
+			return prev // another goroutine prepared it first
+		}
+		if len(*old) >= maxFPEBlocks {
+			return b
+		}
+	}
+	m := map[[32]byte]cipher.Block{}
+	if old != nil {
+		m = maps.Clone(*old)
+	}
+	m[id] = b
+	s.blocks.Store(&m)
+	return b
 }

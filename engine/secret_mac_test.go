@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"strings"
+	"testing"
+)
+
+// TestMacStateMatchesHMAC: the fast path is HMAC-SHA256, for every
+// message length around the padding boundaries and for keys that are
+// short, a block long and longer (hashed first).
+func TestMacStateMatchesHMAC(t *testing.T) {
+	keys := []struct{ name, key string }{
+		{"short", "mac-test-secret-0123"},
+		{"block", strings.Repeat("k", sha256.BlockSize)},
+		{"long", strings.Repeat("long secret ", 20)},
+		{"multi-byte", strings.Repeat("ключ-秘密-", 12)},
+	}
+	msg := make([]byte, 3*sha256.BlockSize)
+	for i := range msg {
+		msg[i] = byte(i*31 + 7)
+	}
+	for _, k := range keys {
+		t.Run(k.name, func(t *testing.T) {
+			mk, ok := newMacKeys([]byte(k.key))
+			if !ok {
+				t.Fatal("the fast path disagreed with crypto/hmac")
+			}
+			fast := newMacState(mk)
+			slow := &macState{h: hmac.New(sha256.New, []byte(k.key))}
+			ref := hmac.New(sha256.New, []byte(k.key))
+			for n := 0; n <= len(msg); n++ {
+				ref.Reset()
+				ref.Write(msg[:n])
+				var want [32]byte
+				copy(want[:], ref.Sum(nil))
+				for _, cut := range []int{0, n / 3, n} {
+					if got := fast.sum(msg[:cut], msg[cut:n]); got != want {
+						t.Fatalf("fast path, %d bytes split at %d: wrong HMAC", n, cut)
+					}
+					if got := slow.sum(msg[:cut], msg[cut:n]); got != want {
+						t.Fatalf("fallback, %d bytes split at %d: wrong HMAC", n, cut)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSecretSum(t *testing.T) {
+	const key = "secret-sum-test-0123456789"
+	s := MustSecret(key)
+	ref := hmac.New(sha256.New, []byte(key))
+	ref.Write([]byte("identity|"))
+	ref.Write([]byte("value"))
+	if got := s.Sum([]byte("identity|"), []byte("value")); string(got[:]) != string(ref.Sum(nil)) {
+		t.Error("Secret.Sum is not HMAC-SHA256(secret, a ‖ b)")
+	}
+	// Through a Ctx, which holds one state for the record.
+	c := &Ctx{sec: s}
+	defer c.done()
+	if c.HMAC([]byte("identity|value")) != s.Sum(nil, []byte("identity|value")) {
+		t.Error("Ctx.HMAC differs from Secret.Sum")
+	}
+	other := MustSecret(key + "x")
+	c.sec = other // a Ctx reused with another secret takes that secret's state
+	if c.HMAC([]byte("v")) != other.Sum(nil, []byte("v")) {
+		t.Error("a Ctx kept the HMAC state of its previous secret")
+	}
+}
