@@ -27,4 +27,13 @@
 // no delivery timeout by default, so a transient broker error is retried
 // inside kgo in order and done is only ever called with nil or a
 // permanent error (see Sink.Write).
+//
+// Before the first record to a topic the Sink reads the topic's
+// max.message.bytes and caps that topic's batches at it, so a record too
+// large for the topic fails alone in the client instead of taking its
+// whole batch down at the broker. When the limit cannot be read, or was
+// lowered while the Sink ran, the broker refuses whole batches; the Sink
+// then produces each refused record again alone, through a second client,
+// so only the culprit gets the permanent error (its neighbours are stored
+// after records written later).
 package kafka

@@ -16,8 +16,15 @@ import (
 // the transactional source did not deliver (or after Run ended).
 var ErrNotInTransaction = errors.New("kafka: write outside a transaction: a transactional sink only takes records of its own source's current batch")
 
-// permanentProduceErrs are broker answers that retrying the same record
-// will never fix. kgo retries everything else by itself.
+// permanentProduceErrs are answers that retrying the same record will
+// never fix. kgo retries every retriable broker error by itself. kgo's own
+// client-side verdicts are: a record larger than the batch cap fails at
+// once with kerr.MessageTooLarge (there is no separate kgo sentinel), and
+// ErrRecordTimeout / ErrRecordRetries when a configured delivery timeout or
+// retry limit ran out: all permanent. ErrMaxBuffered comes only from
+// TryProduce or manual flushing, which the sink does not use (Produce
+// blocks instead); ErrAborting and ErrClientClosed mean the transaction or
+// the client is going away, not that the record is bad: the route stops.
 var permanentProduceErrs = []error{
 	kerr.MessageTooLarge,
 	kerr.RecordListTooLarge,

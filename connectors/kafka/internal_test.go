@@ -18,6 +18,15 @@ func TestClassifyProduceErr(t *testing.T) {
 		permanent bool
 	}{
 		{"too large", kerr.MessageTooLarge, true},
+		// kgo's own refusal of a record bigger than the batch cap, before
+		// anything is sent (franz-go has no separate sentinel for it).
+		{"too large for the producer", fmt.Errorf("%w (uncompressed_bytes=4096)", kerr.MessageTooLarge), true},
+		{"batch too large", kerr.RecordListTooLarge, true},
+		{"retries exhausted", kgo.ErrRecordRetries, true},
+		// Never seen by this sink (Produce blocks instead), and not a
+		// verdict on the record.
+		{"max buffered", kgo.ErrMaxBuffered, false},
+		{"aborting", kgo.ErrAborting, false},
 		{"not authorized", fmt.Errorf("x: %w", kerr.TopicAuthorizationFailed), true},
 		{"invalid record", kerr.InvalidRecord, true},
 		{"delivery timeout", kgo.ErrRecordTimeout, true},
@@ -38,6 +47,50 @@ func TestClassifyProduceErr(t *testing.T) {
 	}
 	if classifyProduceErr("t", 0, nil) != nil {
 		t.Error("nil error classified as an error")
+	}
+}
+
+func TestIsBatchRefusal(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("%w (uncompressed_bytes=1, compressed_bytes=1)", kerr.MessageTooLarge), true},
+		{kerr.InvalidRecord, true},
+		{kerr.InvalidTimestamp, true},
+		{kerr.CorruptMessage, true},
+		// Refusals of the topic, not of one record: every record would
+		// fail alone too.
+		{kerr.TopicAuthorizationFailed, false},
+		{kerr.PolicyViolation, false},
+		{kgo.ErrRecordTimeout, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.err.Error(), func(t *testing.T) {
+			if got := isBatchRefusal(tt.err); got != tt.want {
+				t.Errorf("isBatchRefusal = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTopicLimitsCap(t *testing.T) {
+	tests := []struct {
+		name       string
+		def, limit int32
+		want       int32
+	}{
+		{"topic lower than the producer", 0, 600, 600},
+		{"producer lower than the topic", 1024, 1 << 20, 1024},
+		{"kgo's default", 0, 2 << 20, kgoDefaultBatchMaxBytes},
+		{"below kgo's minimum", 0, 100, kgoMinBatchMaxBytes},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := newTopicLimits(tt.def, nil).capFor(tt.limit); got != tt.want {
+				t.Errorf("capFor(%d) with batch_max_bytes %d = %d, want %d", tt.limit, tt.def, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/maskstream/maskstream/connectors"
@@ -28,7 +29,8 @@ type SinkConfig struct {
 	// Compression is none, gzip, snappy, lz4 or zstd; snappy by default.
 	Compression string
 	// BatchMaxBytes caps one partition's batch; kgo's default (about 1MB)
-	// when zero. Keep it under the topic's max.message.bytes.
+	// when zero. The sink lowers it per topic to the topic's
+	// max.message.bytes when it can read that from the broker.
 	BatchMaxBytes int32
 	// DeliveryTimeout fails a record (as a permanent error, so it goes to
 	// the dead letters) that could not be produced in this time. Zero, the
@@ -87,8 +89,8 @@ func compressionCodec(name string) (kgo.CompressionCodec, error) {
 }
 
 // produceOpts are the kgo options of a producer for c; parts learns the
-// partition counts the partitioner sees.
-func (c SinkConfig) produceOpts(parts *partitionCounts) []kgo.Opt {
+// partition counts the partitioner sees, limits caps each topic's batches.
+func (c SinkConfig) produceOpts(parts *partitionCounts, limits *topicLimits) []kgo.Opt {
 	codec, _ := compressionCodec(c.Compression)
 	opts := []kgo.Opt{
 		kgo.RequiredAcks(kgo.AllISRAcks()),
@@ -99,9 +101,7 @@ func (c SinkConfig) produceOpts(parts *partitionCounts) []kgo.Opt {
 		// A missing topic is an operator's mistake that creating the topic
 		// fixes: keep retrying (and logging) rather than dead-lettering.
 		kgo.UnknownTopicRetries(-1),
-	}
-	if c.BatchMaxBytes > 0 {
-		opts = append(opts, kgo.ProducerBatchMaxBytes(c.BatchMaxBytes))
+		kgo.ProducerBatchMaxBytesFn(limits.batchMax),
 	}
 	if c.DeliveryTimeout > 0 {
 		opts = append(opts, kgo.RecordDeliveryTimeout(c.DeliveryTimeout))
@@ -116,6 +116,8 @@ type Sink struct {
 	cl       *kgo.Client
 	logger   *slog.Logger
 	parts    *partitionCounts
+	limits   *topicLimits
+	solo     *soloRetrier  // nil when transactional: a second client is outside the transaction
 	sem      chan struct{} // one slot per in-flight record
 	inflight inflight
 	closed   atomic.Bool
@@ -139,16 +141,24 @@ func NewSink(cluster ClusterConfig, cfg SinkConfig, logger *slog.Logger) (*Sink,
 		return nil, err
 	}
 	parts := newPartitionCounts()
-	cl, err := kgo.NewClient(append(opts, cfg.produceOpts(parts)...)...)
+	limits := newTopicLimits(cfg.BatchMaxBytes, logger)
+	newClient := func() (*kgo.Client, error) {
+		all := append(append([]kgo.Opt(nil), opts...), cfg.produceOpts(parts, limits)...)
+		return kgo.NewClient(all...)
+	}
+	cl, err := newClient()
 	if err != nil {
 		return nil, fmt.Errorf("kafka: building producer: %w", err)
 	}
-	return newSink(cl, cfg, parts, logger, true, nil), nil
+	s := newSink(cl, cfg, parts, limits, logger, true, nil)
+	s.solo = newSoloRetrier(newClient)
+	return s, nil
 }
 
-func newSink(cl *kgo.Client, cfg SinkConfig, parts *partitionCounts, logger *slog.Logger, owns bool, txn *txnGuard) *Sink {
+func newSink(cl *kgo.Client, cfg SinkConfig, parts *partitionCounts, limits *topicLimits, logger *slog.Logger, owns bool, txn *txnGuard) *Sink {
+	limits.adm = kadm.NewClient(cl)
 	return &Sink{
-		cfg: cfg, cl: cl, logger: logger, parts: parts,
+		cfg: cfg, cl: cl, logger: logger, parts: parts, limits: limits,
 		sem:    make(chan struct{}, cfg.MaxInFlight),
 		ownsCl: owns, txn: txn,
 	}
@@ -161,15 +171,31 @@ var ErrSinkClosed = errors.New("kafka: sink closed")
 // It blocks while MaxInFlight records are unacknowledged, until a slot
 // frees or ctx ends; when it returns an error, done is never called.
 //
-// done is called once, in write order per destination partition, with nil
-// when the broker has the record (acks=all), with an error wrapping
-// connectors.ErrPermanent when retrying cannot help (too large, not
-// authorized, no such partition, DeliveryTimeout passed), or with another
-// error only when the sink is closed or its producer is fenced: the route
-// must then stop without acking.
+// done is called once, with nil when the broker has the record
+// (acks=all), with an error wrapping connectors.ErrPermanent when retrying
+// cannot help (too large, not authorized, no such partition,
+// DeliveryTimeout passed), or with another error only when the sink is
+// closed or its producer is fenced: the route must then stop without
+// acking.
+//
+// done comes in write order per destination partition, with one exception.
+// A record too large for the topic fails alone, before it is sent, when
+// the sink could read the topic's max.message.bytes (the first Write to a
+// topic asks the broker). When it could not (no DescribeConfigs right, or
+// the limit was lowered while the sink ran), the broker refuses the whole
+// batch, and kgo fails every record buffered for that partition with it;
+// the sink then produces each of those records again alone (the culprit
+// fails permanently, its neighbours are stored), and they are stored and
+// acknowledged after records written after them. The same holds for the
+// other refusals Kafka gives a whole batch for one record (an invalid
+// record or timestamp, a corrupt batch). A transactional sink does not
+// retry alone: the whole batch gets the permanent error.
 func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(error)) error {
 	if s.closed.Load() {
 		return ErrSinkClosed
+	}
+	if err := s.limits.learn(ctx, rec.Topic); err != nil {
+		return err
 	}
 	select {
 	case s.sem <- struct{}{}:
@@ -185,17 +211,26 @@ func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(erro
 	// The record's lifetime is not the caller's ctx: a record cancelled
 	// half way would leave a gap before the records after it.
 	s.cl.Produce(context.Background(), kr, func(r *kgo.Record, err error) {
-		if err != nil {
-			err = s.classify(r, err)
+		if err != nil && s.solo != nil && isBatchRefusal(err) {
+			s.solo.push(r, err, func(err error) { s.finish(r, err, done) })
+			return
 		}
-		done(err)
-		<-s.sem
-		s.inflight.done()
+		s.finish(r, err, done)
 	})
 	if s.txn != nil {
 		s.txn.leave()
 	}
 	return nil
+}
+
+// finish gives done the classified outcome and frees the record's slot.
+func (s *Sink) finish(r *kgo.Record, err error, done func(error)) {
+	if err != nil {
+		err = s.classify(r, err)
+	}
+	done(err)
+	<-s.sem
+	s.inflight.done()
 }
 
 func (s *Sink) classify(r *kgo.Record, err error) error {
@@ -225,6 +260,10 @@ func (s *Sink) Close() error {
 	if s.ownsCl {
 		s.cl.Close()
 	}
+	if s.solo != nil {
+		s.solo.stop()
+	}
+	s.limits.wait()
 	if err != nil {
 		return fmt.Errorf("kafka: sink closed with records unacknowledged after %s: %w", s.cfg.CloseTimeout, err)
 	}

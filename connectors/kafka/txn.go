@@ -102,8 +102,9 @@ func NewTransactionalRoute(cluster ClusterConfig, src SourceConfig, sink SinkCon
 	s.lanes.init(src.StopTimeout, s.logger)
 	s.lanes.wake = s.nudge
 	parts := newPartitionCounts()
+	limits := newTopicLimits(sink.BatchMaxBytes, logger)
 	opts = append(opts, src.consumeOpts()...)
-	opts = append(opts, sink.produceOpts(parts)...)
+	opts = append(opts, sink.produceOpts(parts, limits)...)
 	opts = append(opts,
 		kgo.TransactionalID(txnID),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { s.lanes.assign(m) }),
@@ -116,7 +117,7 @@ func NewTransactionalRoute(cluster ClusterConfig, src SourceConfig, sink SinkCon
 	}
 	s.sess = sess
 	s.adm = kadm.NewClient(sess.Client())
-	return s, newSink(sess.Client(), sink, parts, logger, false, s.guard), nil
+	return s, newSink(sess.Client(), sink, parts, limits, logger, false, s.guard), nil
 }
 
 // Run consumes batch by batch as described on TxnSource until ctx ends or

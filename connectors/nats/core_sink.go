@@ -101,17 +101,18 @@ func NewCoreSink(server ServerConfig, cfg CoreSinkConfig, logger *slog.Logger) (
 		return nil, err
 	}
 	cfg.setDefaults()
-	nc, err := connect(server, logger, nil, natsgo.ReconnectBufSize(-1))
-	if err != nil {
-		return nil, err
-	}
 	s := &CoreSink{
-		cfg: cfg, nc: nc, logger: logger,
+		cfg: cfg, logger: logger,
 		sem:     make(chan struct{}, cfg.MaxInFlight),
 		in:      make(chan coreEntry, cfg.MaxInFlight),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	nc, err := connect(server, logger, connHooks{closing: &s.closed}, natsgo.ReconnectBufSize(-1))
+	if err != nil {
+		return nil, err
+	}
+	s.nc = nc
 	go s.run()
 	return s, nil
 }

@@ -76,6 +76,9 @@ type CoreSource struct {
 	lane   connectors.LaneID
 	logger *slog.Logger
 	ran    atomic.Bool
+	// closing is set by Close, so the disconnect it causes is not logged
+	// as an outage.
+	closing *atomic.Bool
 }
 
 var _ connectors.Source = (*CoreSource)(nil)
@@ -91,7 +94,8 @@ func NewCoreSource(server ServerConfig, cfg CoreSourceConfig, logger *slog.Logge
 	}
 	cfg.setDefaults()
 	logger = logger.With("subject", cfg.Subject)
-	nc, err := connect(server, logger, nil)
+	closing := new(atomic.Bool)
+	nc, err := connect(server, logger, connHooks{closing: closing})
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +103,7 @@ func NewCoreSource(server ServerConfig, cfg CoreSourceConfig, logger *slog.Logge
 	if cfg.Queue != "" {
 		id.Topic += "/" + cfg.Queue
 	}
-	return &CoreSource{cfg: cfg, nc: nc, lane: id, logger: logger}, nil
+	return &CoreSource{cfg: cfg, nc: nc, lane: id, logger: logger, closing: closing}, nil
 }
 
 // Run subscribes, opens the one lane and delivers until ctx ends. At the
@@ -192,6 +196,7 @@ func (s *CoreSource) Abandon([]*connectors.Record) {}
 
 // Close closes the connection.
 func (s *CoreSource) Close() error {
+	s.closing.Store(true)
 	s.nc.Close()
 	return nil
 }

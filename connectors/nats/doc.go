@@ -15,7 +15,12 @@
 //     buffer was full (a slow consumer), is gone.
 //   - JetStreamSink: at least once into the stream, deduplicated by the
 //     Nats-Msg-Id header within the stream's duplicate window, so a retried
-//     publish is stored once.
+//     publish is stored once. Order per subject is write order, across
+//     disconnects and server restarts too: after a failure the sink holds
+//     new records, lets what is in flight resolve and publishes the
+//     unacknowledged records again in order before going on. The exception
+//     is a publish lost while a later one on the same connection was stored
+//     (see JetStreamSink).
 //   - CoreSink: done means the server received the message (a flush round
 //     trip). A publish whose flush fails is sent again, so a subscriber may
 //     see a message twice after a reconnect.

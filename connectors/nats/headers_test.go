@@ -79,17 +79,21 @@ func TestMsgID(t *testing.T) {
 	rec := func(dest, topic string, off int64) *connectors.Record {
 		return &connectors.Record{Topic: dest, Origin: connectors.Origin{Topic: topic, Offset: off}}
 	}
-	a := msgID(rec("out", "in", 7))
-	if a != msgID(rec("out", "in", 7)) {
-		t.Error("the same origin and destination give different ids: retries would be stored twice")
+	s := &JetStreamSink{idPrefix: "0a1b-"}
+	a := s.msgID(rec("out", "in", 7))
+	if a != (&JetStreamSink{idPrefix: "ffff-"}).msgID(rec("out", "in", 7)) {
+		t.Error("the same origin and destination give different ids: a redelivered record would be stored twice")
 	}
 	for _, other := range []*connectors.Record{rec("dlq", "in", 7), rec("out", "in", 8), rec("out", "in2", 7)} {
-		if msgID(other) == a {
+		if s.msgID(other) == a {
 			t.Errorf("%+v shares the id of a different record", other)
 		}
 	}
-	if msgID(rec("out", "", -1)) == msgID(rec("out", "", -1)) {
+	if s.msgID(rec("out", "", -1)) == s.msgID(rec("out", "", -1)) {
 		t.Error("records without an origin get the same id: the second would be dropped as a duplicate")
+	}
+	if s.msgID(rec("out", "", -1)) == (&JetStreamSink{idPrefix: "ffff-"}).msgID(rec("out", "", -1)) {
+		t.Error("two sinks give their records without origin the same ids")
 	}
 }
 

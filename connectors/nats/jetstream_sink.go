@@ -25,7 +25,8 @@ type JetStreamSinkConfig struct {
 	// the stream; Write blocks beyond it. 1000 by default.
 	MaxInFlight int
 	// AckTimeout is how long one publish waits for the stream's ack before
-	// it is retried; 5s by default.
+	// it counts as failed (the sink then republishes in order, see
+	// JetStreamSink); 5s by default.
 	AckTimeout time.Duration
 	// CloseTimeout bounds the flush in Close; 30s by default.
 	CloseTimeout time.Duration
@@ -65,21 +66,30 @@ var ErrSinkClosed = errors.New("nats: sink closed")
 // JetStreamSink publishes to JetStream with bounded in-flight async
 // publishes. Build it with NewJetStreamSink; it implements connectors.Sink.
 //
-// One goroutine publishes in write order and resolves acks in write
-// order. When a publish fails with a transient error (an ack timeout, no
-// responders while the stream's server restarts, a disconnect), that
-// goroutine republishes it synchronously, with backoff, until the stream
-// stores it, before it looks at the records after it. After a disconnect
-// it publishes nothing new until every record in flight before the
-// disconnect is resolved, and its connection buffers nothing while
-// reconnecting, so no record published before an outage can be overtaken
-// by one published after it: order per subject holds across outages. The
-// remaining exception is a publish that times out while the server is up
-// (a slow stream) with later publishes already stored: the retried record
-// then lands after them. Every record carries a Nats-Msg-Id (kept from the
-// record's headers, else derived from its origin, else random), so a retry
-// of a publish whose ack was lost is stored once within the stream's
-// duplicate window.
+// One goroutine publishes in write order, pipelined, and calls done in
+// write order. Every record carries a Nats-Msg-Id (kept from the record's
+// headers, else derived from its origin, else the sink's own sequence), so
+// a record published twice within the stream's duplicate window is stored
+// once.
+//
+// When a publish fails for a reason that can pass (the connection drops,
+// the stream does not answer while its server restarts, an ack times out),
+// the goroutine stops issuing new publishes at once, waits until every
+// publish in flight has been acknowledged or has failed, waits for the
+// connection to be back, and publishes every unacknowledged record again
+// in write order: the first one alone (with backoff until the stream
+// takes it, so a stream still starting up cannot take later records
+// first), then the rest pipelined. Only then does it take new records.
+//
+// Order per subject therefore holds across outages and restarts, with one
+// exception: a record whose publish truly never reached the stream while a
+// later publish on the same connection was stored (JetStream refusing one
+// message and taking the next, an ack timeout for a message that was lost
+// while later ones were stored) is stored after those later records. A
+// record whose ack alone was lost is not affected: its republish is a
+// duplicate and the stream keeps the first copy, in place. Past the
+// stream's duplicate window (2 minutes by default) a republished record
+// may be stored twice.
 type JetStreamSink struct {
 	cfg      JetStreamSinkConfig
 	nc       *natsgo.Conn
@@ -93,17 +103,21 @@ type JetStreamSink struct {
 	stopped  chan struct{}
 	quitOnce sync.Once
 	errLog   errLimiter
-	// gen counts disconnects; an entry remembers the gen it was published
-	// in, so the publisher knows when the window predates an outage.
-	gen atomic.Uint64
-}
-
-type pubEntry struct {
-	msg    *natsgo.Msg
-	done   func(error)
-	fut    jetstream.PubAckFuture
-	pubErr error  // PublishMsgAsync refused the record outright
-	gen    uint64 // disconnect count when it was published
+	// alarm is raised (without blocking) when a publish fails or the
+	// connection drops, so the publisher stops issuing new publishes
+	// before it sees the failure at the head of its window.
+	alarm chan struct{}
+	// up is raised when the connection is back.
+	up chan struct{}
+	// ctx ends with Close, ending a synchronous publish.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// pubOpts turn off nats.go's own retry on no responders: it would
+	// republish one message later than the ones after it.
+	pubOpts []jetstream.PublishOpt
+	// idPrefix and idSeq make the Nats-Msg-Id of records without origin.
+	idPrefix string
+	idSeq    atomic.Uint64
 }
 
 var _ connectors.Sink = (*JetStreamSink)(nil)
@@ -118,22 +132,40 @@ func NewJetStreamSink(server ServerConfig, cfg JetStreamSinkConfig, logger *slog
 		return nil, err
 	}
 	cfg.setDefaults()
+	var prefix [8]byte
+	_, _ = rand.Read(prefix[:]) // crypto/rand.Read never fails
 	s := &JetStreamSink{
 		cfg: cfg, logger: logger,
-		sem:     make(chan struct{}, cfg.MaxInFlight),
-		in:      make(chan *pubEntry, cfg.MaxInFlight),
-		quit:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		sem:      make(chan struct{}, cfg.MaxInFlight),
+		in:       make(chan *pubEntry, cfg.MaxInFlight),
+		quit:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		alarm:    make(chan struct{}, 1),
+		up:       make(chan struct{}, 1),
+		pubOpts:  []jetstream.PublishOpt{jetstream.WithRetryAttempts(0)},
+		idPrefix: hex.EncodeToString(prefix[:]) + "-",
 	}
-	nc, err := connect(server, logger, func() { s.gen.Add(1) }, natsgo.ReconnectBufSize(-1))
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	nc, err := connect(server, logger, connHooks{
+		closing:      &s.closed,
+		onDisconnect: func() { raise(s.alarm) },
+		onReconnect:  func() { raise(s.up) },
+	}, natsgo.ReconnectBufSize(-1)) // a publish during an outage fails at once; the sink republishes in order
 	if err != nil {
+		s.cancel()
 		return nil, err
 	}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(cfg.MaxInFlight+1),
 		jetstream.WithPublishAsyncTimeout(cfg.AckTimeout),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, _ *natsgo.Msg, err error) {
+			if !isPermanentPub(err) {
+				raise(s.alarm)
+			}
+		}),
 	)
 	if err != nil {
+		s.cancel()
 		nc.Close()
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
@@ -142,13 +174,21 @@ func NewJetStreamSink(server ServerConfig, cfg JetStreamSinkConfig, logger *slog
 	return s, nil
 }
 
+// raise signals c without blocking; one pending signal is enough.
+func raise(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
 // Write queues rec for publishing to rec.Topic (the subject). It blocks
 // while MaxInFlight records are unacknowledged, until a slot frees or ctx
 // ends; when it returns an error, done is never called. Write must not
-// race Close. done is called in
-// write order with nil once the stream stored the record, with an error
-// wrapping connectors.ErrPermanent when the stream refuses it for good
-// (too large, a 4xx API error), or with ErrSinkClosed when Close gave up.
+// race Close. done is called in write order with nil once the stream
+// stored the record, with an error wrapping connectors.ErrPermanent when
+// the stream refuses it for good (too large, a 4xx API error), or with
+// ErrSinkClosed when Close gave up.
 func (s *JetStreamSink) Write(ctx context.Context, rec *connectors.Record, done func(error)) error {
 	if s.closed.Load() {
 		return ErrSinkClosed
@@ -164,7 +204,7 @@ func (s *JetStreamSink) Write(ctx context.Context, rec *connectors.Record, done 
 		msg.Header = make(natsgo.Header, 1)
 	}
 	if msg.Header.Get(jetstream.MsgIDHeader) == "" {
-		msg.Header.Set(jetstream.MsgIDHeader, msgID(rec))
+		msg.Header.Set(jetstream.MsgIDHeader, s.msgID(rec))
 	}
 	// The in channel has a slot for every semaphore slot: never blocks.
 	s.in <- &pubEntry{msg: msg, done: done}
@@ -172,14 +212,13 @@ func (s *JetStreamSink) Write(ctx context.Context, rec *connectors.Record, done 
 }
 
 // msgID derives a deduplication id from where the record came from, so
-// the same source record published twice (a retry, or a redelivery of the
-// source after a crash) is stored once; records without an origin get a
-// random id.
-func msgID(rec *connectors.Record) string {
+// the same source record published twice (a republish after an outage, or
+// a redelivery of the source after a crash) is stored once. A record
+// without an origin gets the next id of this sink's own sequence, which
+// covers the sink's republishes (not a redelivery, which is a new Write).
+func (s *JetStreamSink) msgID(rec *connectors.Record) string {
 	if rec.Origin.Topic == "" || rec.Origin.Offset < 0 {
-		var b [16]byte
-		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-		return hex.EncodeToString(b[:])
+		return s.idPrefix + strconv.FormatUint(s.idSeq.Add(1), 10)
 	}
 	h := sha256.New()
 	h.Write([]byte(rec.Topic))
@@ -190,101 +229,6 @@ func msgID(rec *connectors.Record) string {
 	h.Write([]byte{0})
 	h.Write(strconv.AppendInt(nil, rec.Origin.Offset, 10))
 	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// run is the publishing goroutine; see JetStreamSink.
-func (s *JetStreamSink) run() {
-	defer close(s.stopped)
-	var window []*pubEntry
-	for {
-		if len(window) > 0 && window[0].fut == nil {
-			if !s.resolve(window[0], window[0].pubErr) {
-				s.failAll(window)
-				return
-			}
-			window = window[1:]
-			continue
-		}
-		var (
-			okc  <-chan *jetstream.PubAck
-			errc <-chan error
-			in   chan *pubEntry
-		)
-		if len(window) > 0 {
-			okc, errc = window[0].fut.Ok(), window[0].fut.Err()
-		}
-		// After a disconnect, drain what was in flight before publishing
-		// anything new.
-		if len(window) == 0 || window[len(window)-1].gen == s.gen.Load() {
-			in = s.in
-		}
-		select {
-		case e := <-in:
-			e.gen = s.gen.Load()
-			e.fut, e.pubErr = s.js.PublishMsgAsync(e.msg)
-			window = append(window, e)
-		case <-okc:
-			s.finish(window[0], nil)
-			window = window[1:]
-		case err := <-errc:
-			if !s.resolve(window[0], err) {
-				s.failAll(window)
-				return
-			}
-			window = window[1:]
-		case <-s.quit:
-			s.failAll(window)
-			return
-		}
-	}
-}
-
-// resolve finishes an entry whose publish failed: a permanent error goes
-// to done, a transient one is retried synchronously (holding back every
-// later record) until it succeeds. It returns false if the sink closed
-// first.
-func (s *JetStreamSink) resolve(e *pubEntry, err error) bool {
-	bo := newBackoff(100*time.Millisecond, 5*time.Second)
-	for {
-		if isPermanentPub(err) {
-			s.finish(e, fmt.Errorf("nats: publishing to %s: %w: %w", e.msg.Subject, connectors.ErrPermanent, err))
-			return true
-		}
-		if s.errLog.allow(err.Error()) {
-			s.logger.Warn("nats: publish failed, retrying in order", "subject", e.msg.Subject, "err", err)
-		}
-		if !bo.sleep(s.quit) {
-			return false
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.AckTimeout)
-		_, err = s.js.PublishMsg(ctx, e.msg)
-		cancel()
-		if err == nil {
-			s.finish(e, nil)
-			return true
-		}
-	}
-}
-
-func (s *JetStreamSink) finish(e *pubEntry, err error) {
-	e.done(err)
-	<-s.sem
-	s.inflight.done()
-}
-
-// failAll gives ErrSinkClosed to everything still held, in order.
-func (s *JetStreamSink) failAll(window []*pubEntry) {
-	for _, e := range window {
-		s.finish(e, ErrSinkClosed)
-	}
-	for {
-		select {
-		case e := <-s.in:
-			s.finish(e, ErrSinkClosed)
-		default:
-			return
-		}
-	}
 }
 
 // isPermanentPub tells a publish error that no retry fixes: the client
@@ -318,6 +262,7 @@ func (s *JetStreamSink) Close() error {
 	defer cancel()
 	err := s.Flush(ctx)
 	s.quitOnce.Do(func() { close(s.quit) })
+	s.cancel()
 	<-s.stopped
 	s.nc.Close()
 	if err != nil {

@@ -128,6 +128,9 @@ type JetStreamSource struct {
 	logger *slog.Logger
 	ran    atomic.Bool
 	errLog errLimiter
+	// closing is set by Close, so the disconnect it causes is not logged
+	// as an outage.
+	closing *atomic.Bool
 }
 
 var (
@@ -147,7 +150,8 @@ func NewJetStreamSource(server ServerConfig, cfg JetStreamSourceConfig, logger *
 	}
 	cfg.setDefaults()
 	logger = logger.With("stream", cfg.Stream, "durable", cfg.Durable)
-	nc, err := connect(server, logger, nil)
+	closing := new(atomic.Bool)
+	nc, err := connect(server, logger, connHooks{closing: closing})
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +161,7 @@ func NewJetStreamSource(server ServerConfig, cfg JetStreamSourceConfig, logger *
 		return nil, fmt.Errorf("nats: jetstream: %w", err)
 	}
 	s := &JetStreamSource{
-		cfg: cfg, nc: nc, js: js, logger: logger,
+		cfg: cfg, nc: nc, js: js, logger: logger, closing: closing,
 		lane: connectors.LaneID{Topic: cfg.Stream + "/" + cfg.Durable},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -226,7 +230,7 @@ func (s *JetStreamSource) pull(ctx context.Context, lane connectors.Lane) error 
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, natsgo.ErrTimeout) {
+		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, natsgo.ErrTimeout) || expiredBeforeFetch(err, fctx) {
 			bo.reset()
 			continue
 		}
@@ -237,6 +241,18 @@ func (s *JetStreamSource) pull(ctx context.Context, lane connectors.Lane) error 
 			return ctx.Err()
 		}
 	}
+}
+
+// expiredBeforeFetch tells the error jetstream gives a fetch whose
+// context's deadline has already passed when the pull is made. It happens
+// at shutdown: a Run ctx with a deadline can be past it for a moment
+// before ctx.Err() reports so. It is a pull that timed out, not a failure.
+func expiredBeforeFetch(err error, fctx context.Context) bool {
+	if !errors.Is(err, jetstream.ErrInvalidOption) {
+		return false
+	}
+	dl, ok := fctx.Deadline()
+	return ok && !time.Now().Before(dl)
 }
 
 // recover handles a failed pull: it returns a fatal error, or nil after
@@ -367,6 +383,7 @@ func (s *JetStreamSource) Abandon(recs []*connectors.Record) {
 // Close flushes pending acks and closes the connection. The durable
 // consumer stays on the server.
 func (s *JetStreamSource) Close() error {
+	s.closing.Store(true)
 	defer s.nc.Close()
 	if err := s.nc.FlushTimeout(5 * time.Second); err != nil && !errors.Is(err, natsgo.ErrConnectionClosed) {
 		return fmt.Errorf("nats: flushing acks on close: %w", err)

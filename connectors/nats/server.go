@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -84,10 +85,21 @@ func reconnectDelay(attempts int) time.Duration {
 	return min(d, reconnectMax)
 }
 
+// connHooks are what a connection's owner wants to hear of. Every field
+// is optional.
+type connHooks struct {
+	// closing is set by the owner when it starts closing: a disconnect
+	// from then on is the shutdown, not an outage.
+	closing *atomic.Bool
+	// onDisconnect and onReconnect run on nats.go's callback goroutine
+	// and must not block.
+	onDisconnect func()
+	onReconnect  func()
+}
+
 // connect opens a connection that reconnects forever and logs its state
-// changes; onDisconnect, when not nil, is told of every disconnect. extra
-// options go last.
-func connect(c ServerConfig, logger *slog.Logger, onDisconnect func(), extra ...natsgo.Option) (*natsgo.Conn, error) {
+// changes. extra options go last.
+func connect(c ServerConfig, logger *slog.Logger, hooks connHooks, extra ...natsgo.Option) (*natsgo.Conn, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -100,14 +112,19 @@ func connect(c ServerConfig, logger *slog.Logger, onDisconnect func(), extra ...
 		natsgo.MaxReconnects(-1),
 		natsgo.CustomReconnectDelay(reconnectDelay),
 		natsgo.DisconnectErrHandler(func(nc *natsgo.Conn, err error) {
-			if onDisconnect != nil {
-				onDisconnect()
+			if hooks.onDisconnect != nil {
+				hooks.onDisconnect()
 			}
-			if err != nil && !nc.IsClosed() {
-				logger.Warn("nats: disconnected; reconnecting", "err", err)
+			if shuttingDown(nc, err, hooks.closing) {
+				logger.Debug("nats: disconnected while closing")
+				return
 			}
+			logger.Warn("nats: disconnected; reconnecting", "err", err)
 		}),
 		natsgo.ReconnectHandler(func(nc *natsgo.Conn) {
+			if hooks.onReconnect != nil {
+				hooks.onReconnect()
+			}
 			logger.Info("nats: reconnected", "server", nc.ConnectedUrlRedacted())
 		}),
 		natsgo.ErrorHandler(asyncErrLogger(logger)),
@@ -139,6 +156,14 @@ func connect(c ServerConfig, logger *slog.Logger, onDisconnect func(), extra ...
 		return nil, fmt.Errorf("nats: connecting to %s: %w", redactURL(c.URL), err)
 	}
 	return nc, nil
+}
+
+// shuttingDown tells a disconnect that is part of closing the connection
+// (our Close or Drain: nats.go reports those with a nil error, or the
+// connection is closed or draining by the time the callback runs, or the
+// owner said it is closing) from an outage worth a warning.
+func shuttingDown(nc *natsgo.Conn, err error, closing *atomic.Bool) bool {
+	return err == nil || nc.IsClosed() || nc.IsDraining() || (closing != nil && closing.Load())
 }
 
 // asyncErrLogger logs asynchronous errors (slow consumer, permission
