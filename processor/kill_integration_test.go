@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -39,6 +40,12 @@ func runChild() int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// Tell the test SIGTERM is handled from now on: a signal sent before
+	// this point would kill the process instead of draining it.
+	if err := os.WriteFile(os.Getenv("READY_FILE"), nil, 0o600); err != nil {
+		log.Error("ready file", "err", err)
+		return 1
+	}
 	store := rulesets.NewStore(rulesets.StoreConfig{Dir: os.Getenv("RULESETS")}, processor.Compiler(0, 0))
 	if err := store.Load(); err != nil {
 		log.Error("rulesets", "err", err)
@@ -153,7 +160,8 @@ func TestKillAndRestart(t *testing.T) {
 func startChild(t *testing.T, k *testenv.Kafka, rulesetsDir string, logs *bytes.Buffer) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "BROKERS="+strings.Join(k.Brokers(), ","), "RULESETS="+rulesetsDir)
+	ready := filepath.Join(t.TempDir(), "ready")
+	cmd.Env = append(os.Environ(), childEnv+"=1", "BROKERS="+strings.Join(k.Brokers(), ","), "RULESETS="+rulesetsDir, "READY_FILE="+ready)
 	cmd.Stderr = &syncWriter{w: logs}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -163,6 +171,10 @@ func startChild(t *testing.T, k *testenv.Kafka, rulesetsDir string, logs *bytes.
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		}
+	})
+	waitFor(t, 30*time.Second, "the processor process to handle signals", func() bool {
+		_, err := os.Stat(ready)
+		return err == nil
 	})
 	return cmd
 }
