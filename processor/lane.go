@@ -156,9 +156,10 @@ func (l *lane) writeChunk(c *chunk) int {
 		select {
 		case <-c.done:
 		case <-l.hard.Done():
-			return 0
+			return 0 // the worker may still be writing c.res: leave it to the GC
 		}
 	}
+	defer putResults(c.res)
 	r := l.r
 	for i, src := range c.recs {
 		res := &c.res[i]

@@ -31,7 +31,9 @@ type chunk struct {
 	// ruleset names the ruleset version that masked the chunk, for the
 	// dead letters' maskstream-ruleset header.
 	ruleset string
-	res     [chunkSize]result
+	// res is set by whoever claims the chunk, from resultsPool; the
+	// writer gives it back once it has written the chunk.
+	res *[chunkSize]result
 }
 
 // result is one record's masking outcome.
@@ -42,6 +44,17 @@ type result struct {
 	// why (never a record value).
 	reason string
 	msg    string
+}
+
+// resultsPool recycles chunks' result arrays (about 12KB each): one per
+// 64 records would otherwise be most of a lane's garbage.
+var resultsPool = sync.Pool{New: func() any { return new([chunkSize]result) }}
+
+// putResults gives res back to resultsPool; every buffer in it must have
+// been handed on or released.
+func putResults(res *[chunkSize]result) {
+	clear(res[:]) // drop references to records and buffers
+	resultsPool.Put(res)
 }
 
 func newChunk(recs []*connectors.Record) *chunk {
@@ -59,8 +72,12 @@ func (r *Route) maskChunk(c *chunk) {
 		counts = make([]uint32, cp.nrules)
 	}
 	opts := engine.CallOptions{Counts: counts}
+	c.res = resultsPool.Get().(*[chunkSize]result)
+	// One clock reading per record: each record's masking ends when the
+	// next one's starts.
+	t := time.Now()
 	for i, rec := range c.recs {
-		r.maskOne(cp, rec, &c.res[i], &opts)
+		t = r.maskOne(cp, rec, &c.res[i], &opts, t)
 	}
 	for i, n := range counts {
 		if n > 0 {
@@ -69,18 +86,20 @@ func (r *Route) maskChunk(c *chunk) {
 	}
 }
 
-// maskOne masks one record into res. A panic in the engine becomes a dead
-// letter: one strange record must not take the daemon down.
-func (r *Route) maskOne(cp *compiled, rec *connectors.Record, res *result, opts *engine.CallOptions) {
+// maskOne masks one record into res, started at start, and returns when
+// it finished (start itself when the engine did not run). A panic in the
+// engine becomes a dead letter: one strange record must not take the
+// daemon down.
+func (r *Route) maskOne(cp *compiled, rec *connectors.Record, res *result, opts *engine.CallOptions, start time.Time) (end time.Time) {
 	*res = result{}
 	if rec.Attempt > r.cfg.MaxDeliveries {
 		res.reason = ReasonMaxDeliveries
 		res.msg = fmt.Sprintf("delivered %d times, more than limits.max_deliveries (%d)", rec.Attempt, r.cfg.MaxDeliveries)
-		return
+		return start
 	}
-	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
+			end = time.Now()
 			if res.buf != nil {
 				putBuf(res.buf)
 			}
@@ -110,12 +129,14 @@ func (r *Route) maskOne(cp *compiled, rec *connectors.Record, res *result, opts 
 			res.out = connectors.Record{Key: out.Key, Value: out.Value, Headers: fromEngineHeaders(out.Headers), Timestamp: rec.Timestamp}
 		}
 	}
-	r.met.mask.Observe(time.Since(start).Seconds())
+	end = time.Now()
+	r.met.mask.Observe(end.Sub(start).Seconds())
 	if err != nil {
 		res.out = connectors.Record{}
 		res.reason = string(engine.ReasonOf(err))
 		res.msg = err.Error()
 	}
+	return end
 }
 
 func toEngineHeaders(hs []connectors.Header) []engine.Header {

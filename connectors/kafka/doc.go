@@ -36,4 +36,24 @@
 // then produces each refused record again alone, through a second client,
 // so only the culprit gets the permanent error (its neighbours are stored
 // after records written later).
+//
+// Batches are compressed with snappy unless SinkConfig.Compression says
+// otherwise, as franz-go does by default. Measured with franz-go's codecs
+// on 256KB batches of 800-byte JSON order records (one core): snappy
+// costs 0.6µs per record and shrinks batches 3.9 times; lz4 shrinks them
+// as much for 2.5 times the CPU; zstd shrinks them 5.9 times for 4.4
+// times the CPU, gzip likewise for 6.5 times. Snappy is a few percent of a
+// masking route's CPU, and cuts what the brokers store, replicate and
+// send to every consumer by nearly four times; producing uncompressed
+// saved no CPU in maskstream's route benchmark (more bytes to copy and
+// send). Pick zstd where broker disk or a cross-region link costs more
+// than CPU.
+//
+// # Allocation
+//
+// The hot path allocates per batch, not per record, where the contracts
+// allow: the Source builds one batch's connectors.Records in one slice,
+// and the Sink recycles the kgo.Record it produces (with its headers) once
+// done has been called, finding each record's done through the record's
+// Context rather than a closure per record.
 package kafka

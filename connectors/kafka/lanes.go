@@ -178,9 +178,7 @@ func (ls *laneSet) feed(pl *partLane) {
 			return
 		case recs := <-pl.in:
 			out := make([]*connectors.Record, len(recs))
-			for i, r := range recs {
-				out[i] = fromKgo(r)
-			}
+			fromKgo(recs, out)
 			if err := pl.lane.Deliver(pl.ctx, out); err != nil {
 				if pl.ctx.Err() == nil {
 					ls.mu.Lock()

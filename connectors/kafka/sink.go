@@ -207,27 +207,35 @@ func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(erro
 		return ErrNotInTransaction
 	}
 	s.inflight.add()
-	kr := toKgo(rec)
+	p := getProduced(rec, done)
 	// The record's lifetime is not the caller's ctx: a record cancelled
 	// half way would leave a gap before the records after it.
-	s.cl.Produce(context.Background(), kr, func(r *kgo.Record, err error) {
-		if err != nil && s.solo != nil && isBatchRefusal(err) {
-			s.solo.push(r, err, func(err error) { s.finish(r, err, done) })
-			return
-		}
-		s.finish(r, err, done)
-	})
+	s.cl.Produce(context.Background(), &p.kr, s.promise)
 	if s.txn != nil {
 		s.txn.leave()
 	}
 	return nil
 }
 
-// finish gives done the classified outcome and frees the record's slot.
-func (s *Sink) finish(r *kgo.Record, err error, done func(error)) {
-	if err != nil {
-		err = s.classify(r, err)
+// promise is kgo's callback for every record the sink produces; one
+// method value serves them all, so a record costs no closure.
+func (s *Sink) promise(r *kgo.Record, err error) {
+	p := r.Context.(*produced)
+	if err != nil && s.solo != nil && isBatchRefusal(err) {
+		s.solo.push(r, err, func(err error) { s.finish(p, err) })
+		return
 	}
+	s.finish(p, err)
+}
+
+// finish gives done the classified outcome, recycles the record and frees
+// its slot.
+func (s *Sink) finish(p *produced, err error) {
+	if err != nil {
+		err = s.classify(&p.kr, err)
+	}
+	done := p.done
+	putProduced(p)
 	done(err)
 	<-s.sem
 	s.inflight.done()
@@ -271,43 +279,46 @@ func (s *Sink) Close() error {
 }
 
 // inflight counts written records whose done has not returned, so Flush
-// can wait for zero with a ctx.
+// can wait for zero with a ctx. The count is atomic, taken twice per
+// record; the lock is only for a waiter's channel.
 type inflight struct {
+	n    atomic.Int64
 	mu   sync.Mutex
-	n    int
-	zero chan struct{} // closed when n drops to 0
+	zero chan struct{} // closed (and cleared) when n drops to 0 while someone waits
 }
 
-func (f *inflight) add() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n == 0 {
-		f.zero = make(chan struct{})
-	}
-	f.n++
-}
+func (f *inflight) add() { f.n.Add(1) }
 
 func (f *inflight) done() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.n--
-	if f.n == 0 {
-		close(f.zero)
+	if f.n.Add(-1) != 0 {
+		return
 	}
+	f.mu.Lock()
+	if f.zero != nil {
+		close(f.zero)
+		f.zero = nil
+	}
+	f.mu.Unlock()
 }
 
 func (f *inflight) wait(ctx context.Context) error {
-	f.mu.Lock()
-	if f.n == 0 {
+	for {
+		f.mu.Lock()
+		if f.n.Load() == 0 {
+			f.mu.Unlock()
+			return nil
+		}
+		if f.zero == nil {
+			f.zero = make(chan struct{})
+		}
+		zero := f.zero
 		f.mu.Unlock()
-		return nil
-	}
-	zero := f.zero
-	f.mu.Unlock()
-	select {
-	case <-zero:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+		// A wake-up may be stale (the count touched zero and rose again):
+		// look again.
+		select {
+		case <-zero:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
