@@ -83,9 +83,9 @@ func TestArenaGrowthMidPipeline(t *testing.T) {
 	}
 	for _, p := range pipes {
 		t.Run(p.name, func(t *testing.T) {
-			pl := genTestMask(t, p.src)
+			pl := genKit.testMask(t, p.src)
 			in := Str("Order 42 for ACME-7")
-			want := genApply(t, pl, in)
+			want := genKit.must(t, pl, in)
 			for _, free := range []int{0, 1, 17, 3000} {
 				c := &Ctx{sec: MustSecret(genSecret), now: genNow}
 				// Fill the arena so only free bytes are left.

@@ -56,3 +56,11 @@ rules:
 	// missing | engine: missing at $.id: rule 0 found no value and has on_missing: error
 	// invalid_utf8 | engine: invalid_utf8 at offset 8: a string holds bytes that are not UTF-8
 }
+
+func ExampleAppendJSONString() {
+	b := []byte(`{"note":`)
+	b = engine.AppendJSONString(b, "line one\nline two\u2028", true)
+	b = append(b, '}')
+	fmt.Println(string(b))
+	// Output: {"note":"line one\nline two\u2028"}
+}

@@ -77,15 +77,7 @@ func (l *lexer) find(segs []rulesets.Segment) (start, end int, ok bool) {
 		if seg.Kind == rulesets.SegIndex {
 			return l.miss()
 		}
-		l.depth++
-		if l.depth > l.maxDepth {
-			return 0, 0, false
-		}
-		l.i++
-		l.ws()
-		if l.i < len(l.src) && l.src[l.i] == '}' {
-			l.i++
-			l.depth--
+		if empty, ok := l.open('}'); empty || !ok {
 			return 0, 0, false
 		}
 		var scratch [64]byte
@@ -108,46 +100,18 @@ func (l *lexer) find(segs []rulesets.Segment) (start, end int, ok bool) {
 			}
 			l.i++
 			l.ws()
-			vs := l.i
-			switch seg.Kind {
-			case rulesets.SegKey:
-				if string(key) == seg.Key {
-					if s, e, ok := l.find(segs[1:]); ok {
-						return s, e, true
-					}
-					l.i = vs
-				}
-			case rulesets.SegWildcard:
-				if s, e, ok := l.find(segs[1:]); ok {
+			named := seg.Kind == rulesets.SegWildcard || string(key) == seg.Key
+			if named || seg.Kind == rulesets.SegDescendant {
+				if s, e, ok := l.findIn(segs, named); ok {
 					return s, e, true
 				}
-				l.i = vs
-			case rulesets.SegDescendant:
-				if string(key) == seg.Key {
-					if s, e, ok := l.find(segs[1:]); ok {
-						return s, e, true
-					}
-					l.i = vs
-				}
-				if s, e, ok := l.find(segs); ok {
-					return s, e, true
-				}
-				l.i = vs
 			}
 			if l.skip() != nil {
 				return 0, 0, false
 			}
-			l.ws()
-			if l.i < len(l.src) && l.src[l.i] == ',' {
-				l.i++
-				l.ws()
-				continue
+			if more, _ := l.next('}'); !more {
+				return 0, 0, false
 			}
-			if l.i < len(l.src) && l.src[l.i] == '}' {
-				l.i++
-				l.depth--
-			}
-			return 0, 0, false
 		}
 	case '[':
 		if seg.Kind == rulesets.SegKey {
@@ -160,18 +124,9 @@ func (l *lexer) find(segs []rulesets.Segment) (start, end int, ok bool) {
 			m.ws()
 			n := 0
 			if m.i < len(m.src) && m.src[m.i] != ']' {
-				for {
-					if m.skip() != nil {
-						return 0, 0, false
-					}
-					n++
-					m.ws()
-					if m.i < len(m.src) && m.src[m.i] == ',' {
-						m.i++
-						m.ws()
-						continue
-					}
-					break
+				var err error
+				if n, err = m.countElements(); err != nil {
+					return 0, 0, false
 				}
 			}
 			want += n
@@ -179,55 +134,48 @@ func (l *lexer) find(segs []rulesets.Segment) (start, end int, ok bool) {
 				return l.miss()
 			}
 		}
-		l.depth++
-		if l.depth > l.maxDepth {
-			return 0, 0, false
-		}
-		l.i++
-		l.ws()
-		if l.i < len(l.src) && l.src[l.i] == ']' {
-			l.i++
-			l.depth--
+		if empty, ok := l.open(']'); empty || !ok {
 			return 0, 0, false
 		}
 		for idx := 0; ; idx++ {
-			vs := l.i
-			switch seg.Kind {
-			case rulesets.SegIndex:
-				if idx == want {
-					if s, e, ok := l.find(segs[1:]); ok {
-						return s, e, true
-					}
-					l.i = vs
-				}
-			case rulesets.SegWildcard:
-				if s, e, ok := l.find(segs[1:]); ok {
+			named := seg.Kind == rulesets.SegWildcard || seg.Kind == rulesets.SegIndex && idx == want
+			if named || seg.Kind == rulesets.SegDescendant {
+				if s, e, ok := l.findIn(segs, named); ok {
 					return s, e, true
 				}
-				l.i = vs
-			case rulesets.SegDescendant:
-				if s, e, ok := l.find(segs); ok {
-					return s, e, true
-				}
-				l.i = vs
 			}
 			if l.skip() != nil {
 				return 0, 0, false
 			}
-			l.ws()
-			if l.i < len(l.src) && l.src[l.i] == ',' {
-				l.i++
-				l.ws()
-				continue
+			if more, _ := l.next(']'); !more {
+				return 0, 0, false
 			}
-			if l.i < len(l.src) && l.src[l.i] == ']' {
-				l.i++
-				l.depth--
-			}
-			return 0, 0, false
 		}
 	}
 	return l.miss()
+}
+
+// findIn looks for the value at segs in the member or element at l.i: for
+// the rest of the path below it when named (segs[0] names it: a matching
+// key or index, or a wildcard), and for the whole path below it when
+// segs[0] is a descendant segment (..key reaches any depth). Not found, it
+// leaves l.i where it was, for the caller to pass over the item; only
+// items that may hold the value come here, so the others cost no call.
+func (l *lexer) findIn(segs []rulesets.Segment, named bool) (start, end int, ok bool) {
+	vs := l.i
+	if named {
+		if start, end, ok = l.find(segs[1:]); ok {
+			return start, end, true
+		}
+		l.i = vs
+	}
+	if segs[0].Kind == rulesets.SegDescendant {
+		if start, end, ok = l.find(segs); ok {
+			return start, end, true
+		}
+		l.i = vs
+	}
+	return 0, 0, false
 }
 
 // miss passes over the value at l.i after a lookup found nothing there.

@@ -262,6 +262,24 @@ func (c *Ctx) Run(p Pipeline, v Value) (Value, error) {
 	return v, nil
 }
 
+// runForText runs a nested pipeline on a piece of text s (a part of a
+// string, an entity inside text) and returns the text of its result. A
+// result that is no text is an error: notText, with %s for the result's
+// kind, says what had to be text.
+func (c *Ctx) runForText(pl Pipeline, notText, s string) (string, error) {
+	out, err := c.Run(pl, Str(s))
+	if err != nil {
+		return "", err
+	}
+	switch out.Kind {
+	case String, Number, Bool:
+		return out.S, nil
+	case Null:
+		return "", nil
+	}
+	return "", fmt.Errorf(notText, out.Kind)
+}
+
 // nullHashText is the hash input of null (see appendHashText).
 var nullHashText = []byte{0}
 
@@ -317,6 +335,35 @@ func (p *Params) ErrorAt(n *yaml.Node, format string, args ...any) error {
 	return rulesets.Errorf(pos, "mask %s: %s", p.Mask.Type, fmt.Sprintf(format, args...))
 }
 
+// Param returns the value node of the mask parameter key, so an error can
+// point at the parameter rather than at the mask (see ErrorAt); nil when it
+// is absent. Aliases are followed, so a caller may read the node's content.
+func (p *Params) Param(key string) *yaml.Node {
+	n := p.Mask.Node
+	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		} else if len(n.Content) == 1 {
+			n = n.Content[0]
+		} else {
+			return nil
+		}
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v := n.Content[i+1]
+			for v.Kind == yaml.AliasNode && v.Alias != nil {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
+}
+
 // Pipeline compiles a nested list of masks (the masks of concat, chain or a
 // json transform), given as a YAML sequence node.
 func (p *Params) Pipeline(n *yaml.Node) (Pipeline, error) {
@@ -325,6 +372,16 @@ func (p *Params) Pipeline(n *yaml.Node) (Pipeline, error) {
 		return nil, err
 	}
 	return p.c.pipeline(ms)
+}
+
+// nestedPipeline compiles a nested list of masks that must not be empty:
+// the parameter key, with example (a mask or two in flow style) showing how
+// one is written.
+func (p *Params) nestedPipeline(n *yaml.Node, key, example string) (Pipeline, error) {
+	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		return nil, p.ErrorAt(n, "%s must be a non-empty list of masks, as in %s: [ %s ]", key, key, example)
+	}
+	return p.Pipeline(n)
 }
 
 // Now is the compile-time "now" (Options.Now).

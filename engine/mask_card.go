@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/maskstream/maskstream/engine/textscan"
 	"github.com/maskstream/maskstream/rulesets"
 )
 
@@ -58,20 +59,20 @@ func newCreditCard(p *Params) (Mask, error) {
 		m.generate = *ps.GenerateCardNumber
 	}
 	if !m.generate && !m.pan {
-		return nil, p.ErrorAt(xfParamNode(p, "generate_card_number"), "credit_card with generate_card_number: false and no pan_format would mask nothing; set pan_format: true or leave generate_card_number out")
+		return nil, p.ErrorAt(p.Param("generate_card_number"), "credit_card with generate_card_number: false and no pan_format would mask nothing; set pan_format: true or leave generate_card_number out")
 	}
 	if utf8.RuneCountInString(ps.PanCharacter) != 1 {
-		return nil, p.ErrorAt(xfParamNode(p, "pan_character"), "pan_character must be exactly one character, such as \"#\"")
+		return nil, p.ErrorAt(p.Param("pan_character"), "pan_character must be exactly one character, such as \"#\"")
 	}
 	if c := ps.PanCharacter[0]; c >= '0' && c <= '9' {
-		return nil, p.ErrorAt(xfParamNode(p, "pan_character"), "pan_character must not be a digit: hidden digits must not look real")
+		return nil, p.ErrorAt(p.Param("pan_character"), "pan_character must not be a digit: hidden digits must not look real")
 	}
 	m.luhn = !m.pan
 	if ps.GenerateLuhn != nil {
 		m.luhn = *ps.GenerateLuhn
 	}
 	if r := ps.RetainPrefixLength; r != nil {
-		at := xfParamNode(p, "retain_prefix_length")
+		at := p.Param("retain_prefix_length")
 		if !m.generate {
 			return nil, p.ErrorAt(at, "retain_prefix_length only applies when a card number is generated")
 		}
@@ -214,7 +215,7 @@ func (m *creditCardMask) generateCard(r *Rand, digits, out []byte) ([]byte, erro
 			out[i] = byte('0' + r.IntN(10))
 		}
 		if m.luhn {
-			out[n-1] = xfLuhnDigit(out[:n-1])
+			out[n-1] = textscan.LuhnDigit(out[:n-1])
 		}
 		if string(out) != string(digits) {
 			return out, nil
@@ -303,28 +304,4 @@ func xfDecimalWidth(n int) int {
 func xfDrawPrefix(dst []byte, r *Rand, iss *xfIssuer) []byte {
 	rg := iss.ranges[r.IntN(len(iss.ranges))]
 	return strconv.AppendInt(dst, int64(rg[0]+r.IntN(rg[1]-rg[0]+1)), 10)
-}
-
-// xfLuhnDigit returns the check digit that makes payload‖digit pass the
-// Luhn check.
-func xfLuhnDigit(payload []byte) byte {
-	sum := 0
-	double := true // the digit left of the check digit is doubled
-	for i := len(payload) - 1; i >= 0; i-- {
-		d := int(payload[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return byte('0' + (10-sum%10)%10)
-}
-
-// xfLuhnValid reports whether ASCII digits pass the Luhn check.
-func xfLuhnValid(d []byte) bool {
-	return len(d) >= 2 && xfLuhnDigit(d[:len(d)-1]) == d[len(d)-1]
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/maskstream/maskstream/engine/textscan"
 )
 
 // xfDigitsOnly strips everything but digits.
@@ -17,7 +19,7 @@ func xfShape(s string) string {
 }
 
 func TestCreditCard(t *testing.T) {
-	pl := xfTestMask(t, `{type: credit_card}`)
+	pl := xfKit.testMask(t, `{type: credit_card}`)
 	tests := []struct {
 		in     Value
 		issuer string
@@ -39,7 +41,7 @@ func TestCreditCard(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in.S, func(t *testing.T) {
-			out := xfMust(t, pl, tc.in)
+			out := xfKit.must(t, pl, tc.in)
 			if out.Kind != tc.in.Kind {
 				t.Fatalf("%v became %v", tc.in.Kind, out.Kind)
 			}
@@ -50,7 +52,7 @@ func TestCreditCard(t *testing.T) {
 				t.Errorf("format %q became %q", tc.in.S, out.S)
 			}
 			d := []byte(xfDigitsOnly(out.S))
-			if !xfLuhnValid(d) {
+			if !textscan.LuhnValid(d) {
 				t.Errorf("%q fails the Luhn check", out.S)
 			}
 			iss, _ := xfIssuerOf(d)
@@ -63,46 +65,46 @@ func TestCreditCard(t *testing.T) {
 		})
 	}
 	t.Run("retain_prefix_length", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: credit_card, retain_prefix_length: 6}`)
-		out := xfMust(t, pl, Str("4532 0151 1283 0366"))
-		if !strings.HasPrefix(out.S, "4532 01") || !xfLuhnValid([]byte(xfDigitsOnly(out.S))) {
+		pl := xfKit.testMask(t, `{type: credit_card, retain_prefix_length: 6}`)
+		out := xfKit.must(t, pl, Str("4532 0151 1283 0366"))
+		if !strings.HasPrefix(out.S, "4532 01") || !textscan.LuhnValid([]byte(xfDigitsOnly(out.S))) {
 			t.Errorf("got %q", out.S)
 		}
-		pl = xfTestMask(t, `{type: credit_card, retain_prefix_length: automatic}`)
-		out = xfMust(t, pl, Str("6011000990139424"))
+		pl = xfKit.testMask(t, `{type: credit_card, retain_prefix_length: automatic}`)
+		out = xfKit.must(t, pl, Str("6011000990139424"))
 		if !strings.HasPrefix(out.S, "6011") {
 			t.Errorf("automatic kept no issuer prefix: %q", out.S)
 		}
-		pl = xfTestMask(t, `{type: credit_card, retain_prefix_length: 0}`)
-		out = xfMust(t, pl, Str("6011000990139424"))
-		if iss, _ := xfIssuerOf([]byte(out.S)); iss == nil || !xfLuhnValid([]byte(out.S)) {
+		pl = xfKit.testMask(t, `{type: credit_card, retain_prefix_length: 0}`)
+		out = xfKit.must(t, pl, Str("6011000990139424"))
+		if iss, _ := xfIssuerOf([]byte(out.S)); iss == nil || !textscan.LuhnValid([]byte(out.S)) {
 			t.Errorf("no prefix kept gave %q", out.S)
 		}
-		pl = xfTestMask(t, `{type: credit_card, retain_prefix_length: 15}`)
-		if _, err := xfRun(pl, xfSecret, Str("4111111111111111"), nil); err == nil {
+		pl = xfKit.testMask(t, `{type: credit_card, retain_prefix_length: 15}`)
+		if _, err := xfKit.run(pl, xfSecret, Str("4111111111111111"), nil); err == nil {
 			t.Error("keeping every free digit gave no error")
 		}
 	})
 	t.Run("pan_format", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: credit_card, pan_format: true, generate_card_number: false}`)
-		if got := xfMust(t, pl, Str("4111-1111-1111-1111")); got.S != "4111-11##-####-1111" {
+		pl := xfKit.testMask(t, `{type: credit_card, pan_format: true, generate_card_number: false}`)
+		if got := xfKit.must(t, pl, Str("4111-1111-1111-1111")); got.S != "4111-11##-####-1111" {
 			t.Errorf("got %q", got.S)
 		}
-		pl = xfTestMask(t, `{type: credit_card, pan_format: true, pan_character: "*"}`)
-		got := xfMust(t, pl, Str("4111111111111111"))
+		pl = xfKit.testMask(t, `{type: credit_card, pan_format: true, pan_character: "*"}`)
+		got := xfKit.must(t, pl, Str("4111111111111111"))
 		if !regexp.MustCompile(`^4\d{5}\*{6}\d{4}$`).MatchString(got.S) || got.S[12:] == "1111" && got.S[:6] == "411111" {
 			t.Errorf("got %q", got.S)
 		}
-		if _, err := xfRun(pl, xfSecret, Num("4111111111111111"), nil); err == nil {
+		if _, err := xfKit.run(pl, xfSecret, Num("4111111111111111"), nil); err == nil {
 			t.Error("pan_format on a number gave no error")
 		}
 	})
 	t.Run("generate_luhn false", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: credit_card, generate_luhn: false}`)
+		pl := xfKit.testMask(t, `{type: credit_card, generate_luhn: false}`)
 		valid := 0
 		for i := 0; i < 50; i++ {
-			out, _ := xfRun(pl, xfSecret, Str("4111111111111111"), []byte{byte(i)})
-			if xfLuhnValid([]byte(out.S)) {
+			out, _ := xfKit.run(pl, xfSecret, Str("4111111111111111"), []byte{byte(i)})
+			if textscan.LuhnValid([]byte(out.S)) {
 				valid++
 			}
 		}
@@ -112,7 +114,7 @@ func TestCreditCard(t *testing.T) {
 	})
 	t.Run("not a card", func(t *testing.T) {
 		for _, in := range []Value{Str("1234"), Str("4111-1111-1111-111a"), Str("41111111111111111111"), Boolean(true)} {
-			_, err := xfRun(pl, xfSecret, in, nil)
+			_, err := xfKit.run(pl, xfSecret, in, nil)
 			if err == nil {
 				t.Errorf("%q: no error", in.S)
 			} else if in.S != "" && strings.Contains(err.Error(), in.S) {
@@ -121,9 +123,9 @@ func TestCreditCard(t *testing.T) {
 		}
 	})
 	t.Run("determinism", func(t *testing.T) {
-		xfCheckDeterminism(t, pl, Str("4111111111111111"), Str("5500 0000 0000 0004"))
+		xfKit.checkDeterminism(t, pl, Str("4111111111111111"), Str("5500 0000 0000 0004"))
 	})
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"masks nothing", "type: credit_card\ngenerate_card_number: false", "2:23", "would mask nothing"},
 		{"pan char", "type: credit_card\npan_format: true\npan_character: '##'", "3:16", "exactly one character"},
 		{"pan digit", "type: credit_card\npan_format: true\npan_character: '7'", "3:16", "must not be a digit"},
@@ -144,12 +146,12 @@ func FuzzCreditCard(f *testing.F) {
 	f.Add("12345678")
 	f.Add("1234567")
 	f.Add("9-9-9-9-9-9-9-9-9")
-	pl, err := xfTryMask(`{type: credit_card}`)
+	pl, err := xfKit.tryMask(`{type: credit_card}`)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		out, err := xfRun(pl, xfSecret, Str(in), nil)
+		out, err := xfKit.run(pl, xfSecret, Str(in), nil)
 		digits, ok := xfDigitsOf(in, " -.")
 		valid := ok && len(digits) >= xfCardMinDigits && len(digits) <= xfCardMaxDigits
 		if !valid {
@@ -162,7 +164,7 @@ func FuzzCreditCard(f *testing.F) {
 			t.Fatalf("%q: %v", in, err)
 		}
 		d := []byte(xfDigitsOnly(out.S))
-		if len(d) != len(digits) || !xfLuhnValid(d) || xfShape(out.S) != xfShape(in) || out.S == in {
+		if len(d) != len(digits) || !textscan.LuhnValid(d) || xfShape(out.S) != xfShape(in) || out.S == in {
 			t.Fatalf("%q gave %q", in, out.S)
 		}
 	})

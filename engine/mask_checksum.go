@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/maskstream/maskstream/engine/textscan"
 )
 
 // set_checksum recomputes the check digit(s) of a value after other masks
@@ -54,7 +56,7 @@ func newSetChecksum(p *Params) (Mask, error) {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		return nil, p.ErrorAt(xfParamNode(p, "algorithm"), "algorithm must be one of %s", strings.Join(names, ", "))
+		return nil, p.ErrorAt(p.Param("algorithm"), "algorithm must be one of %s", strings.Join(names, ", "))
 	}
 	return &setChecksumMask{name: ps.Algorithm, alg: alg}, nil
 }
@@ -117,7 +119,7 @@ func xfFixLuhn(d []byte) ([]byte, error) {
 	if err := xfNeedDigits(d, 2, 64, "a Luhn-checked number"); err != nil {
 		return nil, err
 	}
-	d[len(d)-1] = xfLuhnDigit(d[:len(d)-1])
+	d[len(d)-1] = textscan.LuhnDigit(d[:len(d)-1])
 	return d, nil
 }
 
@@ -168,31 +170,6 @@ func xfFixISBN10(d []byte) ([]byte, error) {
 	return d, nil
 }
 
-// IRD weights (Inland Revenue's published algorithm).
-var (
-	xfIRDPrimary   = [8]int{3, 2, 7, 6, 5, 4, 3, 2}
-	xfIRDSecondary = [8]int{7, 4, 3, 2, 5, 2, 7, 6}
-)
-
-// xfIRDCheck returns the check digit of an 8-digit (zero-padded) base, or
-// false when the base admits none.
-func xfIRDCheck(base [8]int) (int, bool) {
-	for _, w := range [2][8]int{xfIRDPrimary, xfIRDSecondary} {
-		sum := 0
-		for i := range base {
-			sum += base[i] * w[i]
-		}
-		r := sum % 11
-		if r == 0 {
-			return 0, true
-		}
-		if c := 11 - r; c <= 9 {
-			return c, true
-		}
-	}
-	return 0, false
-}
-
 // xfFixIRD sets a New Zealand IRD number's check digit. Some bases admit
 // none; then the digit before the check digit is stepped (deterministically)
 // until one does.
@@ -202,11 +179,11 @@ func xfFixIRD(d []byte) ([]byte, error) {
 	}
 	n := len(d) - 1
 	for step := 0; step < 10; step++ {
-		var base [8]int
-		for i := 0; i < n; i++ {
-			base[8-n+i] = int(d[i] - '0')
+		base := 0
+		for _, c := range d[:n] {
+			base = base*10 + int(c-'0')
 		}
-		if c, ok := xfIRDCheck(base); ok {
+		if c, ok := irdCheckDigit(base); ok {
 			d[n] = byte('0' + c)
 			return d, nil
 		}

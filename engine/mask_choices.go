@@ -39,7 +39,7 @@ func newFromChoices(p *Params) (Mask, error) {
 		return nil, err
 	}
 	if len(prm.Choices) == 0 {
-		return nil, p.ErrorAt(genParamNode(p, "choices"), "choices is empty; list at least one value")
+		return nil, p.ErrorAt(p.Param("choices"), "choices is empty; list at least one value")
 	}
 	m := fromChoices{vals: make([]Value, len(prm.Choices))}
 	for i, n := range prm.Choices {
@@ -52,7 +52,7 @@ func newFromChoices(p *Params) (Mask, error) {
 	if prm.Weights == nil {
 		return m, nil
 	}
-	wn := genParamNode(p, "weights")
+	wn := p.Param("weights")
 	if len(prm.Weights) != len(prm.Choices) {
 		return nil, p.ErrorAt(wn, "weights has %d entries for %d choices; give one weight per choice", len(prm.Weights), len(prm.Choices))
 	}

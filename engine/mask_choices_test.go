@@ -6,14 +6,14 @@ import (
 )
 
 func TestFromChoices(t *testing.T) {
-	pl := genTestMask(t, `{type: from_choices, choices: [Visa, Mastercard, 3, true, null, "4"]}`)
+	pl := genKit.testMask(t, `{type: from_choices, choices: [Visa, Mastercard, 3, true, null, "4"]}`)
 	allowed := map[string]bool{}
 	for _, v := range []Value{Str("Visa"), Str("Mastercard"), Num("3"), Boolean(true), NullValue, Str("4")} {
 		allowed[fmt.Sprint(v.Kind, v.S)] = true
 	}
 	seen := map[string]bool{}
 	for i := range 300 {
-		got := genApply(t, pl, Str(fmt.Sprint("card-", i)))
+		got := genKit.must(t, pl, Str(fmt.Sprint("card-", i)))
 		key := fmt.Sprint(got.Kind, got.S)
 		if !allowed[key] {
 			t.Fatalf("Apply gave %+v, not one of the choices (with its type)", got)
@@ -23,15 +23,15 @@ func TestFromChoices(t *testing.T) {
 	if len(seen) != len(allowed) {
 		t.Errorf("300 draws picked %d of the %d choices", len(seen), len(allowed))
 	}
-	genCheckDeterminism(t, pl, Str("a"), Str("b"), Str("c"), Str("d"), Str("e"))
+	genKit.checkDeterminism(t, pl, Str("a"), Str("b"), Str("c"), Str("d"), Str("e"))
 }
 
 func TestFromChoicesWeights(t *testing.T) {
-	pl := genTestMask(t, `{type: from_choices, choices: [a, b, never, c], weights: [6, 3, 0, 1]}`)
+	pl := genKit.testMask(t, `{type: from_choices, choices: [a, b, never, c], weights: [6, 3, 0, 1]}`)
 	counts := map[string]int{}
 	const n = 6000
 	for i := range n {
-		counts[genApply(t, pl, Num(fmt.Sprint(i))).S]++
+		counts[genKit.must(t, pl, Num(fmt.Sprint(i))).S]++
 	}
 	if counts["never"] != 0 {
 		t.Errorf("a choice of weight 0 was picked %d times", counts["never"])
@@ -47,7 +47,7 @@ func TestFromChoicesWeights(t *testing.T) {
 }
 
 func TestFromChoicesErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"missing choices", `{type: from_choices}`, "1:1", `missing required key "choices"`},
 		{"empty choices", "type: from_choices\nchoices: []\n", "2:10", "choices is empty"},
 		{"choices not a list", "type: from_choices\nchoices: abc\n", "2:10", "takes a list"},

@@ -59,7 +59,7 @@ func newRetainDateComponent(p *Params) (Mask, error) {
 			}
 		}
 		if len(drawn) == 0 {
-			return nil, p.ErrorAt(xfParamNode(p, "date_format"), "retain_date_component: every component this date_format shows is kept, so nothing would be masked")
+			return nil, p.ErrorAt(p.Param("date_format"), "retain_date_component: every component this date_format shows is kept, so nothing would be masked")
 		}
 	}
 	hi := p.Now().Year()
@@ -163,13 +163,13 @@ func newDateShift(p *Params) (Mask, error) {
 	case xfAbs(lo) > xfMaxShiftDays || xfAbs(ps.MaxDays) > xfMaxShiftDays:
 		return nil, p.Errorf("date_shift: min_days and max_days must be within ±%d", xfMaxShiftDays)
 	case lo > ps.MaxDays:
-		at := xfParamNode(p, "min_days")
+		at := p.Param("min_days")
 		if at == nil {
-			at = xfParamNode(p, "max_days")
+			at = p.Param("max_days")
 		}
 		return nil, p.ErrorAt(at, "date_shift: min_days (%d) is greater than max_days (%d); without min_days the range is -max_days..max_days", lo, ps.MaxDays)
 	case lo == 0 && ps.MaxDays == 0:
-		return nil, p.ErrorAt(xfParamNode(p, "max_days"), "date_shift: the range 0..0 never moves a date; give a range such as min_days: -30, max_days: 30")
+		return nil, p.ErrorAt(p.Param("max_days"), "date_shift: the range 0..0 never moves a date; give a range such as min_days: -30, max_days: 30")
 	}
 	return &dateShiftMask{io: io, min: lo, max: ps.MaxDays}, nil
 }

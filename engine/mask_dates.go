@@ -29,14 +29,14 @@ type xfDateIO struct {
 // xfCompileDateFormat compiles an optional date_format parameter.
 func xfCompileDateFormat(p *Params, layout string) (xfDateIO, error) {
 	if layout == "" {
-		if xfParamNode(p, "date_format") != nil {
-			return xfDateIO{}, p.ErrorAt(xfParamNode(p, "date_format"), "date_format is empty; leave it out to recognise common forms, or give a layout such as \"%%Y-%%m-%%d\"")
+		if p.Param("date_format") != nil {
+			return xfDateIO{}, p.ErrorAt(p.Param("date_format"), "date_format is empty; leave it out to recognise common forms, or give a layout such as \"%%Y-%%m-%%d\"")
 		}
 		return xfDateIO{}, nil
 	}
 	f, err := parseDateFormat(layout)
 	if err != nil {
-		return xfDateIO{}, p.ErrorAt(xfParamNode(p, "date_format"), "%s", xfTrimEnginePrefix(err))
+		return xfDateIO{}, p.ErrorAt(p.Param("date_format"), "%s", xfTrimEnginePrefix(err))
 	}
 	return xfDateIO{f: f, given: true}, nil
 }
@@ -162,7 +162,7 @@ func newRetainAge(p *Params) (Mask, error) {
 		return nil, err
 	}
 	if io.given && !io.f.complete {
-		return nil, p.ErrorAt(xfParamNode(p, "date_format"), "retain_age needs a date_format with a full date (year, month and day, or %%j), or an epoch (%%s)")
+		return nil, p.ErrorAt(p.Param("date_format"), "retain_age needs a date_format with a full date (year, month and day, or %%j), or an epoch (%%s)")
 	}
 	return &retainAgeMask{io: io}, nil
 }
@@ -240,7 +240,7 @@ func newRetainYear(p *Params) (Mask, error) {
 		return nil, err
 	}
 	if io.given && !io.f.epoch && !io.f.hasTime && !io.f.shows('m', 'b', 'B', 'd', 'e', 'j') {
-		return nil, p.ErrorAt(xfParamNode(p, "date_format"), "retain_year keeps the year, and this date_format shows nothing else to change")
+		return nil, p.ErrorAt(p.Param("date_format"), "retain_year keeps the year, and this date_format shows nothing else to change")
 	}
 	return &retainYearMask{io: io}, nil
 }

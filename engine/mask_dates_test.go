@@ -65,10 +65,10 @@ func xfReadBack(t *testing.T, in, out Value, layout string) time.Time {
 }
 
 func TestRetainAge(t *testing.T) {
-	pl := xfTestMask(t, `{type: retain_age}`)
+	pl := xfKit.testMask(t, `{type: retain_age}`)
 	for _, in := range xfDateInputs {
 		t.Run(in.S, func(t *testing.T) {
-			out := xfMust(t, pl, in)
+			out := xfKit.must(t, pl, in)
 			if out.S == in.S {
 				t.Fatalf("returned the original")
 			}
@@ -102,21 +102,21 @@ func TestRetainAge(t *testing.T) {
 		}
 	})
 	t.Run("date_format", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: retain_age, date_format: "%d.%m.%Y"}`)
+		pl := xfKit.testMask(t, `{type: retain_age, date_format: "%d.%m.%Y"}`)
 		in := Str("17.05.1980")
-		out := xfMust(t, pl, in)
+		out := xfKit.must(t, pl, in)
 		got := xfReadBack(t, in, out, "%d.%m.%Y")
 		if xfAge(got, xfNow) != xfAge(time.Date(1980, 5, 17, 0, 0, 0, 0, time.UTC), xfNow) {
 			t.Errorf("age changed: %q", out.S)
 		}
 	})
-	t.Run("determinism", func(t *testing.T) { xfCheckDeterminism(t, pl, xfDateInputs...) })
+	t.Run("determinism", func(t *testing.T) { xfKit.checkDeterminism(t, pl, xfDateInputs...) })
 	t.Run("ambiguous day and month", func(t *testing.T) {
 		// 03/04/1990 may be 3 April or March 4: every output must be a
 		// date read either way.
 		for i := 1; i <= 12; i++ {
 			in := Str(fmt.Sprintf("%02d/%02d/1990", i, 13-i))
-			out := xfMust(t, pl, in)
+			out := xfKit.must(t, pl, in)
 			xfReadBack(t, in, out, "")
 			if _, err := time.Parse("02/01/2006", out.S); err != nil {
 				t.Errorf("%q became %q, which is no date read day first", in.S, out.S)
@@ -124,9 +124,9 @@ func TestRetainAge(t *testing.T) {
 		}
 	})
 	t.Run("hash sources", func(t *testing.T) {
-		a, _ := xfRun(pl, xfSecret, Str("1980-01-01"), []byte("cust-1"))
-		b, _ := xfRun(pl, xfSecret, Str("1980-01-01"), []byte("cust-1"))
-		c, _ := xfRun(pl, xfSecret, Str("1980-01-01"), []byte("cust-2"))
+		a, _ := xfKit.run(pl, xfSecret, Str("1980-01-01"), []byte("cust-1"))
+		b, _ := xfKit.run(pl, xfSecret, Str("1980-01-01"), []byte("cust-1"))
+		c, _ := xfKit.run(pl, xfSecret, Str("1980-01-01"), []byte("cust-2"))
 		if a.S != b.S {
 			t.Errorf("same hash source gave %q and %q", a.S, b.S)
 		}
@@ -137,10 +137,10 @@ func TestRetainAge(t *testing.T) {
 }
 
 func TestRetainYear(t *testing.T) {
-	pl := xfTestMask(t, `{type: retain_year}`)
+	pl := xfKit.testMask(t, `{type: retain_year}`)
 	for _, in := range xfDateInputs {
 		t.Run(in.S, func(t *testing.T) {
-			out := xfMust(t, pl, in)
+			out := xfKit.must(t, pl, in)
 			if out.S == in.S {
 				t.Fatalf("returned the original")
 			}
@@ -152,16 +152,16 @@ func TestRetainYear(t *testing.T) {
 		})
 	}
 	t.Run("month only", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: retain_year, date_format: "%Y-%m"}`)
+		pl := xfKit.testMask(t, `{type: retain_year, date_format: "%Y-%m"}`)
 		for i := 1; i <= 12; i++ {
 			in := Str(fmt.Sprintf("2020-%02d", i))
-			out := xfMust(t, pl, in)
+			out := xfKit.must(t, pl, in)
 			if out.S == in.S || !strings.HasPrefix(out.S, "2020-") {
 				t.Errorf("%q became %q", in.S, out.S)
 			}
 		}
 	})
-	t.Run("determinism", func(t *testing.T) { xfCheckDeterminism(t, pl, xfDateInputs...) })
+	t.Run("determinism", func(t *testing.T) { xfKit.checkDeterminism(t, pl, xfDateInputs...) })
 }
 
 func TestRetainDateComponent(t *testing.T) {
@@ -183,10 +183,10 @@ func TestRetainDateComponent(t *testing.T) {
 		}},
 	}
 	for _, tc := range tests {
-		pl := xfTestMask(t, tc.src)
+		pl := xfKit.testMask(t, tc.src)
 		for _, in := range xfDateInputs {
 			t.Run(tc.name+"/"+in.S, func(t *testing.T) {
-				out, err := xfRun(pl, xfSecret, in, nil)
+				out, err := xfKit.run(pl, xfSecret, in, nil)
 				if err != nil {
 					// Only a date-only value with every date part kept has
 					// nothing left to change.
@@ -207,10 +207,10 @@ func TestRetainDateComponent(t *testing.T) {
 		}
 	}
 	t.Run("kept 29 February", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: retain_date_component, month: true, day: true}`)
+		pl := xfKit.testMask(t, `{type: retain_date_component, month: true, day: true}`)
 		for i := 0; i < 50; i++ {
 			in := Str(fmt.Sprintf("2000-02-29T10:00:%02dZ", i))
-			out := xfMust(t, pl, in)
+			out := xfKit.must(t, pl, in)
 			got := xfReadBack(t, in, out, "")
 			if got.Month() != 2 || got.Day() != 29 || got.Year() < xfNow.Year()-xfDrawnYears-4 || got.Year() > xfNow.Year() {
 				t.Fatalf("%q became %q", in.S, out.S)
@@ -218,25 +218,25 @@ func TestRetainDateComponent(t *testing.T) {
 		}
 	})
 	t.Run("kept day 31", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: retain_date_component, day: true}`)
+		pl := xfKit.testMask(t, `{type: retain_date_component, day: true}`)
 		for i := 0; i < 50; i++ {
 			in := Str(fmt.Sprintf("1999-12-31 10:00:%02d", i))
-			got := xfReadBack(t, in, xfMust(t, pl, in), "")
+			got := xfReadBack(t, in, xfKit.must(t, pl, in), "")
 			if got.Day() != 31 {
 				t.Fatalf("day 31 became %d", got.Day())
 			}
 		}
 	})
 	t.Run("determinism", func(t *testing.T) {
-		xfCheckDeterminism(t, xfTestMask(t, `{type: retain_date_component, year: true}`), xfDateInputs...)
+		xfKit.checkDeterminism(t, xfKit.testMask(t, `{type: retain_date_component, year: true}`), xfDateInputs...)
 	})
 }
 
 func TestDateShift(t *testing.T) {
-	pl := xfTestMask(t, `{type: date_shift, min_days: -30, max_days: 30}`)
+	pl := xfKit.testMask(t, `{type: date_shift, min_days: -30, max_days: 30}`)
 	for _, in := range xfDateInputs {
 		t.Run(in.S, func(t *testing.T) {
-			out := xfMust(t, pl, in)
+			out := xfKit.must(t, pl, in)
 			_, orig, _ := (xfDateIO{}).read(in)
 			got := xfReadBack(t, in, out, "")
 			days := got.Sub(orig).Hours() / 24
@@ -248,8 +248,8 @@ func TestDateShift(t *testing.T) {
 	t.Run("one entity, one shift", func(t *testing.T) {
 		// With hash_sources every date of a customer moves by the same
 		// amount, so the interval between them survives.
-		a, _ := xfRun(pl, xfSecret, Str("2024-01-10"), []byte("customer-7"))
-		b, _ := xfRun(pl, xfSecret, Str("2024-03-05T09:00:00Z"), []byte("customer-7"))
+		a, _ := xfKit.run(pl, xfSecret, Str("2024-01-10"), []byte("customer-7"))
+		b, _ := xfKit.run(pl, xfSecret, Str("2024-03-05T09:00:00Z"), []byte("customer-7"))
 		ta, _ := time.Parse("2006-01-02", a.S)
 		tb, _ := time.Parse(time.RFC3339, b.S)
 		if d := tb.Sub(ta); d != time.Date(2024, 3, 5, 9, 0, 0, 0, time.UTC).Sub(time.Date(2024, 1, 10, 0, 0, 0, 0, time.UTC)) {
@@ -257,10 +257,10 @@ func TestDateShift(t *testing.T) {
 		}
 	})
 	t.Run("never zero", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: date_shift, min_days: 0, max_days: 1}`)
+		pl := xfKit.testMask(t, `{type: date_shift, min_days: 0, max_days: 1}`)
 		for i := 0; i < 100; i++ {
 			in := Str(fmt.Sprintf("2020-01-01T00:00:%02dZ", i%60))
-			out, err := xfRun(pl, xfSecret, in, []byte(strconv.Itoa(i)))
+			out, err := xfKit.run(pl, xfSecret, in, []byte(strconv.Itoa(i)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -270,18 +270,18 @@ func TestDateShift(t *testing.T) {
 		}
 	})
 	t.Run("default min is -max", func(t *testing.T) {
-		m := xfTestMask(t, `{type: date_shift, max_days: 5}`)[0].m.(*dateShiftMask)
+		m := xfKit.testMask(t, `{type: date_shift, max_days: 5}`)[0].m.(*dateShiftMask)
 		if m.min != -5 || m.max != 5 {
 			t.Errorf("range %d..%d", m.min, m.max)
 		}
 	})
-	t.Run("determinism", func(t *testing.T) { xfCheckDeterminism(t, pl, xfDateInputs...) })
+	t.Run("determinism", func(t *testing.T) { xfKit.checkDeterminism(t, pl, xfDateInputs...) })
 }
 
 func TestDateMaskErrors(t *testing.T) {
-	pl := xfTestMask(t, `{type: retain_age}`)
+	pl := xfKit.testMask(t, `{type: retain_age}`)
 	for _, in := range []Value{Str("hello world"), Str("2023-02-29"), Boolean(true), Num("1e9"), {Kind: Object, Raw: []byte(`{}`)}} {
-		_, err := xfRun(pl, xfSecret, in, nil)
+		_, err := xfKit.run(pl, xfSecret, in, nil)
 		if err == nil {
 			t.Errorf("%v %q: no error", in.Kind, in.S)
 			continue
@@ -291,25 +291,25 @@ func TestDateMaskErrors(t *testing.T) {
 		}
 	}
 	t.Run("number that is not a number date", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: retain_year, date_format: "%Y-%m-%d"}`)
-		if _, err := xfRun(pl, xfSecret, Num("20200101"), nil); err == nil {
+		pl := xfKit.testMask(t, `{type: retain_year, date_format: "%Y-%m-%d"}`)
+		if _, err := xfKit.run(pl, xfSecret, Num("20200101"), nil); err == nil {
 			t.Error("a number read with a dashed format gave no error")
 		}
-		pl = xfTestMask(t, `{type: retain_year, date_format: "%Y%m%d"}`)
-		out := xfMust(t, pl, Num("20200101"))
+		pl = xfKit.testMask(t, `{type: retain_year, date_format: "%Y%m%d"}`)
+		out := xfKit.must(t, pl, Num("20200101"))
 		if out.Kind != Number || !strings.HasPrefix(out.S, "2020") || len(out.S) != 8 {
 			t.Errorf("got %v %q", out.Kind, out.S)
 		}
 	})
 	t.Run("milliseconds", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: retain_year, date_format: "%Q"}`)
-		out := xfMust(t, pl, Num("1700000000123"))
+		pl := xfKit.testMask(t, `{type: retain_year, date_format: "%Q"}`)
+		out := xfKit.must(t, pl, Num("1700000000123"))
 		ms, err := strconv.ParseInt(out.S, 10, 64)
 		if err != nil || time.UnixMilli(ms).UTC().Year() != 2023 {
 			t.Errorf("got %q", out.S)
 		}
 	})
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"bad format", "type: retain_age\ndate_format: \"%Y-%q\"", "2:14", "not supported"},
 		{"empty format", "type: retain_year\ndate_format: \"\"", "2:14", "date_format is empty"},
 		{"age needs a full date", "type: retain_age\ndate_format: \"%Y-%m\"", "2:14", "needs a date_format with a full date"},

@@ -34,18 +34,18 @@ func newFromFile(p *Params) (Mask, error) {
 	}
 	seed, err := p.Seed(prm.SeedFile)
 	if err != nil {
-		return nil, p.ErrorAt(genParamNode(p, "seed_file"), "seed_file: %s", strings.TrimPrefix(err.Error(), "rulesets: "))
+		return nil, p.ErrorAt(p.Param("seed_file"), "seed_file: %s", strings.TrimPrefix(err.Error(), "rulesets: "))
 	}
 	col := prm.SeedColumn
 	if col == "" {
 		if len(seed.Columns) != 1 {
-			return nil, p.ErrorAt(genParamNode(p, "seed_file"), "seed file %s has %d columns (%s); name one with seed_column", seed.Name, len(seed.Columns), strings.Join(seed.Columns, ", "))
+			return nil, p.ErrorAt(p.Param("seed_file"), "seed file %s has %d columns (%s); name one with seed_column", seed.Name, len(seed.Columns), strings.Join(seed.Columns, ", "))
 		}
 		col = seed.Columns[0]
 	}
 	all, err := seed.Column(col)
 	if err != nil {
-		return nil, p.ErrorAt(genParamNode(p, "seed_column"), "seed_column: %s", strings.TrimPrefix(err.Error(), "rulesets: "))
+		return nil, p.ErrorAt(p.Param("seed_column"), "seed_column: %s", strings.TrimPrefix(err.Error(), "rulesets: "))
 	}
 	m := fromFile{vals: make([]string, 0, len(all))}
 	distinct := make(map[string]struct{}, len(all))
@@ -56,7 +56,7 @@ func newFromFile(p *Params) (Mask, error) {
 		}
 	}
 	if len(m.vals) == 0 {
-		return nil, p.ErrorAt(genParamNode(p, "seed_column"), "column %s of seed file %s has only empty cells", col, seed.Name)
+		return nil, p.ErrorAt(p.Param("seed_column"), "column %s of seed file %s has only empty cells", col, seed.Name)
 	}
 	m.space = float64(len(distinct))
 	return m, nil

@@ -29,13 +29,13 @@ func TestFromFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pl := genTestMask(t, tt.src)
+			pl := genKit.testMask(t, tt.src)
 			for i := range 50 {
 				in := tt.in
 				if in.Kind == String {
 					in = Str(fmt.Sprint(in.S, i))
 				}
-				out, err := genRun(pl, genSecret, in, "", nil)
+				out, err := genKit.run(pl, genSecret, in, nil)
 				if err != nil {
 					// 0600 is no JSON number: a number may only draw the
 					// other two, and one that draws it fails clearly.
@@ -50,25 +50,25 @@ func TestFromFile(t *testing.T) {
 			}
 		})
 	}
-	pl := genTestMask(t, `{type: from_file, seed_file: last_names.csv}`)
-	genCheckDeterminism(t, pl, Str("Smith"), Str("Jones"), Str("Ng"))
+	pl := genKit.testMask(t, `{type: from_file, seed_file: last_names.csv}`)
+	genKit.checkDeterminism(t, pl, Str("Smith"), Str("Jones"), Str("Ng"))
 	t.Run("never the original", func(t *testing.T) {
 		for _, n := range names[:300] {
-			if out := genApply(t, genTestMask(t, `{type: from_file, seed_file: first_names.csv}`), Str(n)); out.S == n {
+			if out := genKit.must(t, genKit.testMask(t, `{type: from_file, seed_file: first_names.csv}`), Str(n)); out.S == n {
 				t.Fatalf("%q came back unchanged", n)
 			}
 		}
 	})
 	t.Run("number needs a numeric column", func(t *testing.T) {
-		pl := genTestMask(t, `{type: from_file, seed_file: cities.csv}`)
-		if _, err := genRun(pl, genSecret, Num("42"), "", nil); err == nil {
+		pl := genKit.testMask(t, `{type: from_file, seed_file: cities.csv}`)
+		if _, err := genKit.run(pl, genSecret, Num("42"), nil); err == nil {
 			t.Error("a city name replaced a number without an error")
 		}
 	})
 }
 
 func TestFromFileErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"missing seed_file", `{type: from_file, seed_column: a}`, "1:1", `missing required key "seed_file"`},
 		{"unknown file", "type: from_file\nseed_file: nope.csv\n", "2:12", "neither built in nor found"},
 		{"path escape", "type: from_file\nseed_file: ../../go.mod\n", "2:12", "inside the ruleset's folder"},

@@ -138,7 +138,7 @@ func genYAMLInt(s string) (string, error) {
 // is already valid JSON (so 1.50 keeps its zero), else reformatted.
 // Infinity and NaN have no JSON form.
 func genYAMLFloat(s string) (string, error) {
-	if genIsNumber(s) {
+	if isJSONNumber(s) {
 		return s, nil
 	}
 	f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)

@@ -32,10 +32,10 @@ func TestFromFixed(t *testing.T) {
 	inputs := []Value{Str("Alice"), Num("3.5"), NullValue, Boolean(false)}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pl := genTestMask(t, tt.src)
+			pl := genKit.testMask(t, tt.src)
 			for _, in := range inputs {
-				got := genApply(t, pl, in)
-				if !genSame(got, tt.want) {
+				got := genKit.must(t, pl, in)
+				if !sameValue(got, tt.want) {
 					t.Errorf("Apply(%+v) = %+v, want %+v", in, got, tt.want)
 				}
 				if got.Raw != nil && !json.Valid(got.Raw) {
@@ -47,7 +47,7 @@ func TestFromFixed(t *testing.T) {
 }
 
 func TestFromFixedErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"missing value", `{type: from_fixed}`, "1:1", `missing required key "value"`},
 		{"infinity", "type: from_fixed\nvalue: .inf\n", "2:8", "no infinity"},
 		{"NaN", "type: from_fixed\nvalue: .nan\n", "2:8", "no infinity or NaN"},

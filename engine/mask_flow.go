@@ -50,7 +50,7 @@ func newConcat(p *Params) (Mask, error) {
 	if err := p.Decode(&ps); err != nil {
 		return nil, err
 	}
-	pl, err := xfSubPipeline(p, ps.Masks, "masks")
+	pl, err := p.nestedPipeline(ps.Masks, "masks", xfPipelineExample)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func newChain(p *Params) (Mask, error) {
 	if err := p.Decode(&ps); err != nil {
 		return nil, err
 	}
-	pl, err := xfSubPipeline(p, ps.Masks, "masks")
+	pl, err := p.nestedPipeline(ps.Masks, "masks", xfPipelineExample)
 	if err != nil {
 		return nil, err
 	}

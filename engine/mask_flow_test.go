@@ -6,51 +6,51 @@ import (
 )
 
 func TestDoNothing(t *testing.T) {
-	pl := xfTestMask(t, `{type: do_nothing}`)
+	pl := xfKit.testMask(t, `{type: do_nothing}`)
 	for _, in := range []Value{Str("x"), Num("1.50"), NullValue, Boolean(false), {Kind: Array, Raw: []byte(`[1]`)}} {
-		if got := xfMust(t, pl, in); !xfSame(got, in) {
+		if got := xfKit.must(t, pl, in); !sameValue(got, in) {
 			t.Errorf("%v changed to %v", in, got)
 		}
 	}
-	xfCheckBad(t, []xfBadCase{{"takes no parameters", "type: do_nothing\nvalue: 1", "2:1", "value"}})
+	xfKit.checkBad(t, []maskBadCase{{"takes no parameters", "type: do_nothing\nvalue: 1", "2:1", "value"}})
 }
 
 func TestConcat(t *testing.T) {
 	t.Run("every mask gets the original", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: concat, glue: "|", masks: [
+		pl := xfKit.testMask(t, `{type: concat, glue: "|", masks: [
 			{type: take_substring, end_index: 3},
 			{type: transform_case, case: upper},
 			{type: take_substring, start_index: -2}]}`)
-		if got := xfMust(t, pl, Str("abcdef")); !xfSame(got, Str("abc|ABCDEF|ef")) {
+		if got := xfKit.must(t, pl, Str("abcdef")); !sameValue(got, Str("abc|ABCDEF|ef")) {
 			t.Errorf("got %v %q", got.Kind, got.S)
 		}
 	})
 	t.Run("numbers and null join as text", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: concat, masks: [{type: do_nothing}, {type: do_nothing}]}`)
-		if got := xfMust(t, pl, Num("12")); !xfSame(got, Str("1212")) {
+		pl := xfKit.testMask(t, `{type: concat, masks: [{type: do_nothing}, {type: do_nothing}]}`)
+		if got := xfKit.must(t, pl, Num("12")); !sameValue(got, Str("1212")) {
 			t.Errorf("got %v %q", got.Kind, got.S)
 		}
-		if got := xfMust(t, pl, NullValue); !xfSame(got, Str("")) {
+		if got := xfKit.must(t, pl, NullValue); !sameValue(got, Str("")) {
 			t.Errorf("null gave %v %q", got.Kind, got.S)
 		}
 	})
 	t.Run("a part that drops is an error", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: concat, masks: [{type: do_nothing}, {type: drop}]}`)
-		if _, err := xfRun(pl, xfSecret, Str("x"), nil); err == nil || !strings.Contains(err.Error(), "mask 2 (drop)") {
+		pl := xfKit.testMask(t, `{type: concat, masks: [{type: do_nothing}, {type: drop}]}`)
+		if _, err := xfKit.run(pl, xfSecret, Str("x"), nil); err == nil || !strings.Contains(err.Error(), "mask 2 (drop)") {
 			t.Errorf("error %v", err)
 		}
 	})
 	t.Run("parts are seeded apart", func(t *testing.T) {
 		// Two identical hash masks give the same text (hash uses no
 		// identity); two differently parameterised ones do not.
-		pl := xfTestMask(t, `{type: concat, glue: "-", masks: [{type: hash, length: 8}, {type: hash, length: 9}]}`)
-		got := xfMust(t, pl, Str("v")).S
+		pl := xfKit.testMask(t, `{type: concat, glue: "-", masks: [{type: hash, length: 8}, {type: hash, length: 9}]}`)
+		got := xfKit.must(t, pl, Str("v")).S
 		a, b, _ := strings.Cut(got, "-")
 		if len(a) != 8 || len(b) != 9 || !strings.HasPrefix(b, a) {
 			t.Errorf("got %q", got)
 		}
 	})
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"no masks", "type: concat\nglue: x", "1:1", "missing required key \"masks\""},
 		{"masks not a list", "type: concat\nmasks: {type: do_nothing}", "2:8", "non-empty list"},
 		{"bad nested", "type: concat\nmasks:\n  - {type: hash, format: octal}", "3:26", "format must be"},
@@ -67,26 +67,26 @@ func TestChain(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {
-			if got := xfMust(t, xfTestMask(t, tc.src), Str("abC")); got.S != tc.want {
+			if got := xfKit.must(t, xfKit.testMask(t, tc.src), Str("abC")); got.S != tc.want {
 				t.Errorf("got %q, want %q", got.S, tc.want)
 			}
 		})
 	}
 	t.Run("drop ends the chain", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: chain, masks: [{type: drop}, {type: transform_case, case: upper}]}`)
-		if got := xfMust(t, pl, Str("x")); got.Kind != Missing {
+		pl := xfKit.testMask(t, `{type: chain, masks: [{type: drop}, {type: transform_case, case: upper}]}`)
+		if got := xfKit.must(t, pl, Str("x")); got.Kind != Missing {
 			t.Errorf("got %v", got.Kind)
 		}
 	})
-	xfCheckBad(t, []xfBadCase{{"empty", "type: chain\nmasks: []", "2:8", "non-empty list"}})
+	xfKit.checkBad(t, []maskBadCase{{"empty", "type: chain\nmasks: []", "2:8", "non-empty list"}})
 }
 
 func TestDrop(t *testing.T) {
-	pl := xfTestMask(t, `{type: drop}`)
+	pl := xfKit.testMask(t, `{type: drop}`)
 	for _, in := range []Value{Str("x"), Num("1"), NullValue, {Kind: Object, Raw: []byte(`{}`)}} {
-		if got := xfMust(t, pl, in); got.Kind != Missing {
+		if got := xfKit.must(t, pl, in); got.Kind != Missing {
 			t.Errorf("%v gave %v", in.Kind, got.Kind)
 		}
 	}
-	xfCheckBad(t, []xfBadCase{{"takes no parameters", "type: drop\nif_empty: true", "2:1", "if_empty"}})
+	xfKit.checkBad(t, []maskBadCase{{"takes no parameters", "type: drop\nif_empty: true", "2:1", "if_empty"}})
 }

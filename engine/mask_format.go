@@ -41,7 +41,7 @@ func newFromFormatString(p *Params) (Mask, error) {
 	}
 	f, err := parseGenFormat(prm.ValueFormat)
 	if err != nil {
-		return nil, p.ErrorAt(genParamNode(p, "value_format"), "value_format: %v", err)
+		return nil, p.ErrorAt(p.Param("value_format"), "value_format: %v", err)
 	}
 	return fromFormatString{f: f}, nil
 }

@@ -99,11 +99,11 @@ func TestParseGenFormatErrors(t *testing.T) {
 }
 
 func TestFromFormatString(t *testing.T) {
-	pl := genTestMask(t, `{type: from_format_string, value_format: "{[a-z],8}.{[a-z],6}@example.com"}`)
+	pl := genKit.testMask(t, `{type: from_format_string, value_format: "{[a-z],8}.{[a-z],6}@example.com"}`)
 	re := regexp.MustCompile(`^[a-z]{8}\.[a-z]{6}@example\.com$`)
 	seen := map[string]bool{}
 	for i := range 100 {
-		out := genApply(t, pl, Str(fmt.Sprintf("person%d@corp.test", i)))
+		out := genKit.must(t, pl, Str(fmt.Sprintf("person%d@corp.test", i)))
 		if out.Kind != String || !re.MatchString(out.S) {
 			t.Fatalf("output %+v does not have the format's shape", out)
 		}
@@ -112,25 +112,25 @@ func TestFromFormatString(t *testing.T) {
 	if len(seen) < 99 {
 		t.Errorf("100 inputs gave only %d different outputs", len(seen))
 	}
-	genCheckDeterminism(t, pl, Str("a@b.c"), Str("d@e.f"))
+	genKit.checkDeterminism(t, pl, Str("a@b.c"), Str("d@e.f"))
 
 	t.Run("same hash source, same output", func(t *testing.T) {
-		a, _ := genRun(pl, genSecret, Str("one"), "", []byte("customer-7"))
-		b, _ := genRun(pl, genSecret, Str("two"), "", []byte("customer-7"))
-		if !genSame(a, b) {
+		a, _ := genKit.run(pl, genSecret, Str("one"), []byte("customer-7"))
+		b, _ := genKit.run(pl, genSecret, Str("two"), []byte("customer-7"))
+		if !sameValue(a, b) {
 			t.Errorf("one hash input gave %q and %q", a.S, b.S)
 		}
 	})
 	t.Run("number stays a number", func(t *testing.T) {
-		pl := genTestMask(t, `{type: from_format_string, value_format: "{[1-9]}{[0-9],4}"}`)
-		out := genApply(t, pl, Num("12345"))
-		if out.Kind != Number || !genIsNumber(out.S) || len(out.S) != 5 {
+		pl := genKit.testMask(t, `{type: from_format_string, value_format: "{[1-9]}{[0-9],4}"}`)
+		out := genKit.must(t, pl, Num("12345"))
+		if out.Kind != Number || !isJSONNumber(out.S) || len(out.S) != 5 {
 			t.Errorf("got %+v, want a 5-digit number", out)
 		}
 	})
 	t.Run("number with text is an error", func(t *testing.T) {
-		pl := genTestMask(t, `{type: from_format_string, value_format: "{[a-z],3}"}`)
-		_, err := genRun(pl, genSecret, Num("123"), "", nil)
+		pl := genKit.testMask(t, `{type: from_format_string, value_format: "{[a-z],3}"}`)
+		_, err := genKit.run(pl, genSecret, Num("123"), nil)
 		if err == nil || !strings.Contains(err.Error(), "not a JSON number") {
 			t.Errorf("err = %v, want a not-a-number error", err)
 		}
@@ -138,10 +138,10 @@ func TestFromFormatString(t *testing.T) {
 	t.Run("never the original", func(t *testing.T) {
 		// 2^7 = 128 outputs: enough that an input equal to one of them is
 		// redrawn.
-		pl := genTestMask(t, `{type: from_format_string, value_format: "{[ab],7}"}`)
+		pl := genKit.testMask(t, `{type: from_format_string, value_format: "{[ab],7}"}`)
 		for i := range 128 {
 			in := strings.NewReplacer("0", "a", "1", "b").Replace(fmt.Sprintf("%07b", i))
-			if out := genApply(t, pl, Str(in)); out.S == in {
+			if out := genKit.must(t, pl, Str(in)); out.S == in {
 				t.Fatalf("input %q came back unchanged", in)
 			}
 		}
@@ -149,7 +149,7 @@ func TestFromFormatString(t *testing.T) {
 }
 
 func TestFromFormatStringErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"missing value_format", `{type: from_format_string}`, "1:1", `missing required key "value_format"`},
 		{"bad format", "type: from_format_string\nvalue_format: \"ab{[a-z],x}\"\n", "2:15", "value_format: at byte 9: expected a count"},
 		{"not a string", "type: from_format_string\nvalue_format: [a]\n", "2:15", "takes a string"},

@@ -1,42 +1,10 @@
 package engine
 
-import (
-	"fmt"
-
-	"gopkg.in/yaml.v3"
-)
+import "fmt"
 
 // Helpers shared by the generator masks (from_fixed, from_file,
 // from_format_string, from_choices, from_random_*, imitate and the unique
 // masks).
-
-// genParamNode returns the value node of a mask parameter, so an error can
-// point at the parameter rather than at the mask; nil when it is absent.
-func genParamNode(p *Params, key string) *yaml.Node {
-	n := p.Mask.Node
-	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
-		if n.Kind == yaml.AliasNode {
-			n = n.Alias
-		} else if len(n.Content) == 1 {
-			n = n.Content[0]
-		} else {
-			return nil
-		}
-	}
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			v := n.Content[i+1]
-			for v.Kind == yaml.AliasNode && v.Alias != nil {
-				v = v.Alias
-			}
-			return v
-		}
-	}
-	return nil
-}
 
 // genText returns generated text as the JSON type of the value it
 // replaces: a number stays a number, so text that is no JSON number is an
@@ -46,7 +14,7 @@ func genText(in Value, text, hint string) (Value, error) {
 	if in.Kind != Number {
 		return Str(text), nil
 	}
-	if !genIsNumber(text) {
+	if !isJSONNumber(text) {
 		return Value{}, fmt.Errorf("the value is a number, and the generated text is not a JSON number; %s, or add a typecast mask (typecast_as: string) before this one", hint)
 	}
 	return Num(text), nil
@@ -71,41 +39,4 @@ func genAvoid(orig string, space float64, draw func() string) string {
 		s = draw()
 	}
 	return s
-}
-
-// genIsNumber reports whether s is a JSON number literal (RFC 8259).
-func genIsNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		start := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		return i - start
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case digits() == 0:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false
-		}
-	}
-	return i == len(s)
 }

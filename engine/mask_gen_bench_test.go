@@ -26,7 +26,7 @@ func BenchmarkGenMasks(b *testing.B) {
 	sec := MustSecret(genSecret)
 	var base float64
 	for _, tc := range cases {
-		pl := genTestMask(b, tc.src)
+		pl := genKit.testMask(b, tc.src)
 		b.Run(tc.name, func(b *testing.B) {
 			c := &Ctx{sec: sec, now: genNow}
 			b.ReportAllocs()

@@ -44,13 +44,13 @@ func newHash(p *Params) (Mask, error) {
 	}
 	e, ok := xfHashEncodings[ps.Format]
 	if !ok {
-		return nil, p.ErrorAt(xfParamNode(p, "format"), "format must be hex, base64 or base64url")
+		return nil, p.ErrorAt(p.Param("format"), "format must be hex, base64 or base64url")
 	}
 	m := &hashMask{enc: e.enc, length: e.size, prefix: ps.Prefix}
 	if ps.Length != nil {
 		// Under 8 characters collisions become likely within a topic.
 		if *ps.Length < 8 || *ps.Length > e.size {
-			return nil, p.ErrorAt(xfParamNode(p, "length"), "length must be between 8 and %d for format %s", e.size, ps.Format)
+			return nil, p.ErrorAt(p.Param("length"), "length must be between 8 and %d for format %s", e.size, ps.Format)
 		}
 		m.length = *ps.Length
 	}

@@ -7,20 +7,36 @@ import (
 )
 
 func TestSocialSecurityNumber(t *testing.T) {
-	pl := xfTestMask(t, `{type: social_security_number}`)
+	pl := xfKit.testMask(t, `{type: social_security_number}`)
 	inputs := []Value{Str("123-45-6789"), Str("123 45 6789"), Str("123456789"), Num("780511200")}
+	xfCheckIDOutputs(t, pl, inputs, "a valid SSN", func(d string) bool { return xfSSNValid([]byte(d)) })
+	for _, in := range []Value{Str("12-345-678"), Str("123-45-678a"), Boolean(true)} {
+		if _, err := xfKit.run(pl, xfSecret, in, nil); err == nil {
+			t.Errorf("%q: no error", in.S)
+		}
+	}
+	t.Run("determinism", func(t *testing.T) { xfKit.checkDeterminism(t, pl, inputs...) })
+	xfKit.checkBad(t, []maskBadCase{{"no params", "type: social_security_number\nformat: x", "2:1", "format"}})
+}
+
+// xfCheckIDOutputs masks each input with 200 hash inputs: every output
+// keeps the input's JSON type and shape (separators where they were),
+// differs from it, is what (valid, given its digits), and a number does
+// not start with 0.
+func xfCheckIDOutputs(t *testing.T, pl Pipeline, inputs []Value, what string, valid func(digits string) bool) {
+	t.Helper()
 	for _, in := range inputs {
 		t.Run(in.S, func(t *testing.T) {
 			for i := 0; i < 200; i++ {
-				out, err := xfRun(pl, xfSecret, in, []byte(fmt.Sprint(i)))
+				out, err := xfKit.run(pl, xfSecret, in, []byte(fmt.Sprint(i)))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if out.Kind != in.Kind || xfShape(out.S) != xfShape(in.S) || out.S == in.S {
 					t.Fatalf("%q gave %v %q", in.S, out.Kind, out.S)
 				}
-				if !xfSSNValid([]byte(xfDigitsOnly(out.S))) {
-					t.Fatalf("%q is not a valid SSN", out.S)
+				if !valid(xfDigitsOnly(out.S)) {
+					t.Fatalf("%q is not %s", out.S, what)
 				}
 				if in.Kind == Number && out.S[0] == '0' {
 					t.Fatalf("number %q starts with 0", out.S)
@@ -28,13 +44,6 @@ func TestSocialSecurityNumber(t *testing.T) {
 			}
 		})
 	}
-	for _, in := range []Value{Str("12-345-678"), Str("123-45-678a"), Boolean(true)} {
-		if _, err := xfRun(pl, xfSecret, in, nil); err == nil {
-			t.Errorf("%q: no error", in.S)
-		}
-	}
-	t.Run("determinism", func(t *testing.T) { xfCheckDeterminism(t, pl, inputs...) })
-	xfCheckBad(t, []xfBadCase{{"no params", "type: social_security_number\nformat: x", "2:1", "format"}})
 }
 
 func TestSSNValid(t *testing.T) {
@@ -70,33 +79,15 @@ func TestBrazilianCPF(t *testing.T) {
 	if !xfCPFValid("52998224725") || xfCPFValid("52998224724") {
 		t.Fatal("reference check is wrong")
 	}
-	pl := xfTestMask(t, `{type: brazilian_cpf}`)
+	pl := xfKit.testMask(t, `{type: brazilian_cpf}`)
 	inputs := []Value{Str("529.982.247-25"), Str("52998224725"), Num("52998224725"), Str("529 982 247/25")}
-	for _, in := range inputs {
-		t.Run(in.S, func(t *testing.T) {
-			for i := 0; i < 200; i++ {
-				out, err := xfRun(pl, xfSecret, in, []byte(fmt.Sprint(i)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if out.Kind != in.Kind || xfShape(out.S) != xfShape(in.S) || out.S == in.S {
-					t.Fatalf("%q gave %v %q", in.S, out.Kind, out.S)
-				}
-				if d := xfDigitsOnly(out.S); !xfCPFValid(d) {
-					t.Fatalf("%q has wrong check digits", out.S)
-				}
-				if in.Kind == Number && out.S[0] == '0' {
-					t.Fatalf("number %q starts with 0", out.S)
-				}
-			}
-		})
-	}
+	xfCheckIDOutputs(t, pl, inputs, "a CPF with the right check digits", xfCPFValid)
 	for _, in := range []Value{Str("529.982.247-2"), Str("abc.def.ghi-jk"), NullValue} {
-		if _, err := xfRun(pl, xfSecret, in, nil); err == nil {
+		if _, err := xfKit.run(pl, xfSecret, in, nil); err == nil {
 			t.Errorf("%q: no error", in.S)
 		}
 	}
-	t.Run("determinism", func(t *testing.T) { xfCheckDeterminism(t, pl, inputs...) })
+	t.Run("determinism", func(t *testing.T) { xfKit.checkDeterminism(t, pl, inputs...) })
 }
 
 func TestSetChecksum(t *testing.T) {
@@ -121,23 +112,23 @@ func TestSetChecksum(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.alg+"/"+tc.in.S, func(t *testing.T) {
-			pl := xfTestMask(t, "{type: set_checksum, algorithm: "+tc.alg+"}")
-			if got := xfMust(t, pl, tc.in); !xfSame(got, tc.want) {
+			pl := xfKit.testMask(t, "{type: set_checksum, algorithm: "+tc.alg+"}")
+			if got := xfKit.must(t, pl, tc.in); !sameValue(got, tc.want) {
 				t.Errorf("got %v %q, want %q", got.Kind, got.S, tc.want.S)
 			}
 		})
 	}
 	t.Run("nz_ird without a check digit steps the digit before", func(t *testing.T) {
-		pl := xfTestMask(t, "{type: set_checksum, algorithm: nz_ird}")
+		pl := xfKit.testMask(t, "{type: set_checksum, algorithm: nz_ird}")
 		seen := 0
 		for n := 10000000; n < 10000000+2000; n++ {
 			in := fmt.Sprint(n*10 + 0)[1:] // 8 digits
-			out := xfMust(t, pl, Str(in))
-			var base [8]int
+			out := xfKit.must(t, pl, Str(in))
+			base := 0
 			for i := 0; i < 7; i++ {
-				base[i+1] = int(out.S[i] - '0')
+				base = base*10 + int(out.S[i]-'0')
 			}
-			c, ok := xfIRDCheck(base)
+			c, ok := irdCheckDigit(base)
 			if !ok || byte('0'+c) != out.S[7] {
 				t.Fatalf("%s gave %s, not a valid IRD number", in, out.S)
 			}
@@ -161,13 +152,13 @@ func TestSetChecksum(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run("bad/"+tc.alg+"/"+tc.in, func(t *testing.T) {
-			pl := xfTestMask(t, "{type: set_checksum, algorithm: "+tc.alg+"}")
-			if _, err := xfRun(pl, xfSecret, Str(tc.in), nil); err == nil {
+			pl := xfKit.testMask(t, "{type: set_checksum, algorithm: "+tc.alg+"}")
+			if _, err := xfKit.run(pl, xfSecret, Str(tc.in), nil); err == nil {
 				t.Error("no error")
 			}
 		})
 	}
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"missing", "type: set_checksum", "1:1", "missing required key \"algorithm\""},
 		{"unknown", "type: set_checksum\nalgorithm: crc32", "2:12", "algorithm must be one of brazilian_cpf, gtin, iban, isbn10, luhn, nz_ird"},
 	})

@@ -25,9 +25,9 @@ func TestImitate(t *testing.T) {
 	for _, typ := range []string{"imitate", "substitute"} {
 		for _, force := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s force_change=%v", typ, force), func(t *testing.T) {
-				pl := genTestMask(t, fmt.Sprintf(`{type: %s, force_change: %v}`, typ, force))
+				pl := genKit.testMask(t, fmt.Sprintf(`{type: %s, force_change: %v}`, typ, force))
 				for _, in := range inputs {
-					out := genApply(t, pl, Str(in))
+					out := genKit.must(t, pl, Str(in))
 					if out.Kind != String || len(out.S) != len(in) {
 						t.Fatalf("%q → %+v: the shape changed", in, out)
 					}
@@ -43,12 +43,12 @@ func TestImitate(t *testing.T) {
 			})
 		}
 	}
-	genCheckDeterminism(t, genTestMask(t, `{type: imitate}`), Str("ABC-123"), Str("xyz"))
+	genKit.checkDeterminism(t, genKit.testMask(t, `{type: imitate}`), Str("ABC-123"), Str("xyz"))
 }
 
 func TestImitateToggles(t *testing.T) {
-	pl := genTestMask(t, `{type: imitate, force_change: true, uppercase: false, digits: false}`)
-	out := genApply(t, pl, Str("AbC-12d"))
+	pl := genKit.testMask(t, `{type: imitate, force_change: true, uppercase: false, digits: false}`)
+	out := genKit.must(t, pl, Str("AbC-12d"))
 	if out.S[0] != 'A' || out.S[2] != 'C' || out.S[4:6] != "12" {
 		t.Errorf("AbC-12d → %q: a turned-off kind was replaced", out.S)
 	}
@@ -58,14 +58,14 @@ func TestImitateToggles(t *testing.T) {
 }
 
 func TestImitateNumbers(t *testing.T) {
-	pl := genTestMask(t, `{type: imitate, force_change: true}`)
+	pl := genKit.testMask(t, `{type: imitate, force_change: true}`)
 	for _, in := range []string{"0", "7", "-3", "10", "99", "123456789", "0.5", "-10.25", "1.5e10", "6.02E+23", "-0.001"} {
 		for i := range 30 {
-			out, err := genRun(pl, fmt.Sprint(genSecret, i), Num(in), "", nil)
+			out, err := genKit.run(pl, fmt.Sprint(genSecret, i), Num(in), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if out.Kind != Number || !genIsNumber(out.S) || !json.Valid([]byte(out.S)) {
+			if out.Kind != Number || !isJSONNumber(out.S) || !json.Valid([]byte(out.S)) {
 				t.Fatalf("%s → %+v: not a valid JSON number", in, out)
 			}
 			if len(out.S) != len(in) {
@@ -80,17 +80,17 @@ func TestImitateNumbers(t *testing.T) {
 }
 
 func TestImitateOtherKinds(t *testing.T) {
-	pl := genTestMask(t, `{type: imitate}`)
-	if out := genApply(t, pl, NullValue); out.Kind != Null {
+	pl := genKit.testMask(t, `{type: imitate}`)
+	if out := genKit.must(t, pl, NullValue); out.Kind != Null {
 		t.Errorf("null → %+v", out)
 	}
-	if _, err := genRun(pl, genSecret, Boolean(true), "", nil); err == nil || !strings.Contains(err.Error(), "string or a number") {
+	if _, err := genKit.run(pl, genSecret, Boolean(true), nil); err == nil || !strings.Contains(err.Error(), "string or a number") {
 		t.Errorf("boolean: err = %v", err)
 	}
 }
 
 func TestImitateErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"nothing to replace", "type: imitate\nuppercase: false\nlowercase: false\ndigits: false\n", "1:1", "all false"},
 		{"force_change not a boolean", "type: imitate\nforce_change: yes please\n", "2:15", "true or false"},
 		{"unknown key", "type: substitute\nforce: true\n", "2:1", "force"},

@@ -53,7 +53,7 @@ func newFromJSONPath(p *Params) (Mask, error) {
 	case "null":
 		m.nullIfMiss = true
 	default:
-		return nil, p.ErrorAt(genParamNode(p, "on_missing"), "on_missing must be error or null")
+		return nil, p.ErrorAt(p.Param("on_missing"), "on_missing must be error or null")
 	}
 	return m, nil
 }

@@ -21,26 +21,26 @@ func TestFromJSONPath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pl := genTestMask(t, tt.src)
-			got, err := genRun(pl, genSecret, Str("original"), doc, nil)
+			pl := genKit.testMask(t, tt.src)
+			got, err := genKit.runDoc(pl, genSecret, Str("original"), doc, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !genSame(got, tt.want) {
+			if !sameValue(got, tt.want) {
 				t.Errorf("got %+v (%s), want %+v", got, got.Raw, tt.want)
 			}
 		})
 	}
 	t.Run("missing is an error", func(t *testing.T) {
-		pl := genTestMask(t, `{type: from_json_path, json_path: "$.billing.street"}`)
-		if _, err := genRun(pl, genSecret, Str("x"), doc, nil); err == nil || !strings.Contains(err.Error(), "found nothing") {
+		pl := genKit.testMask(t, `{type: from_json_path, json_path: "$.billing.street"}`)
+		if _, err := genKit.runDoc(pl, genSecret, Str("x"), doc, nil); err == nil || !strings.Contains(err.Error(), "found nothing") {
 			t.Errorf("err = %v", err)
 		}
 	})
 }
 
 func TestFromJSONPathErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"missing json_path", `{type: from_json_path}`, "1:1", `missing required key "json_path"`},
 		{"bad path", "type: from_json_path\njson_path: \"$.a[\"\n", "2:12", "bad path"},
 		{"descendant", "type: from_json_path\njson_path: \"$..email\"\n", "2:12", "must name one value"},

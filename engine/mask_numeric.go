@@ -35,7 +35,7 @@ func newNumericBucket(p *Params) (Mask, error) {
 	if err := p.Decode(&ps); err != nil {
 		return nil, err
 	}
-	at := xfParamNode(p, "buckets")
+	at := p.Param("buckets")
 	if len(ps.Buckets) < 2 {
 		return nil, p.ErrorAt(at, "numeric_bucket needs at least two boundaries in buckets, as in buckets: [0, 18, 65, 120]")
 	}
@@ -48,7 +48,7 @@ func newNumericBucket(p *Params) (Mask, error) {
 		}
 	}
 	if ps.Labels != nil && len(ps.Labels) != len(ps.Buckets)+1 {
-		return nil, p.ErrorAt(xfParamNode(p, "labels"), "labels needs %d entries for %d boundaries: one for below the first, one per bucket, one for above the last", len(ps.Buckets)+1, len(ps.Buckets))
+		return nil, p.ErrorAt(p.Param("labels"), "labels needs %d entries for %d boundaries: one for below the first, one per bucket, one for above the last", len(ps.Buckets)+1, len(ps.Buckets))
 	}
 	return &numericBucketMask{bounds: ps.Buckets, labels: ps.Labels}, nil
 }
@@ -81,7 +81,7 @@ func (m *numericBucketMask) Apply(c *Ctx, v Value) (Value, error) {
 		text = v.S
 	case String:
 		text = strings.TrimSpace(v.S)
-		if !xfIsNumber(text) {
+		if !isJSONNumber(text) {
 			return Value{}, errXfNotNumeric
 		}
 	default:

@@ -7,7 +7,7 @@ import (
 )
 
 func TestNumericBucket(t *testing.T) {
-	pl := xfTestMask(t, `{type: numeric_bucket, buckets: [0, 18, 65, 120]}`)
+	pl := xfKit.testMask(t, `{type: numeric_bucket, buckets: [0, 18, 65, 120]}`)
 	tests := []struct {
 		in     Value
 		lo, hi float64 // the output's range, inclusive
@@ -27,7 +27,7 @@ func TestNumericBucket(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in.S, func(t *testing.T) {
-			out := xfMust(t, pl, tc.in)
+			out := xfKit.must(t, pl, tc.in)
 			if out.Kind != tc.in.Kind {
 				t.Fatalf("%v became %v", tc.in.Kind, out.Kind)
 			}
@@ -50,10 +50,10 @@ func TestNumericBucket(t *testing.T) {
 		})
 	}
 	t.Run("never the original", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: numeric_bucket, buckets: [10, 12]}`)
+		pl := xfKit.testMask(t, `{type: numeric_bucket, buckets: [10, 12]}`)
 		for _, in := range []string{"10", "11", "12"} {
 			for i := 0; i < 20; i++ {
-				out, _ := xfRun(pl, xfSecret, Num(in), []byte{byte(i)})
+				out, _ := xfKit.run(pl, xfSecret, Num(in), []byte{byte(i)})
 				if out.S == in {
 					t.Fatalf("%s gave itself", in)
 				}
@@ -61,22 +61,22 @@ func TestNumericBucket(t *testing.T) {
 		}
 	})
 	t.Run("labels", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: numeric_bucket, buckets: [0, 18, 65], labels: [invalid, minor, adult, senior]}`)
+		pl := xfKit.testMask(t, `{type: numeric_bucket, buckets: [0, 18, 65], labels: [invalid, minor, adult, senior]}`)
 		for in, want := range map[string]string{"-1": "invalid", "3": "minor", "18": "adult", "65": "adult", "66": "senior"} {
-			if out := xfMust(t, pl, Num(in)); !xfSame(out, Str(want)) {
+			if out := xfKit.must(t, pl, Num(in)); !sameValue(out, Str(want)) {
 				t.Errorf("%s gave %v, want %q", in, out, want)
 			}
 		}
 	})
 	t.Run("not a number", func(t *testing.T) {
 		for _, in := range []Value{Str("abc"), Boolean(true), Str("")} {
-			if _, err := xfRun(pl, xfSecret, in, nil); err == nil {
+			if _, err := xfKit.run(pl, xfSecret, in, nil); err == nil {
 				t.Errorf("%v %q: no error", in.Kind, in.S)
 			}
 		}
 	})
-	t.Run("determinism", func(t *testing.T) { xfCheckDeterminism(t, pl, Num("5"), Num("20"), Num("70.5"), Str("100")) })
-	xfCheckBad(t, []xfBadCase{
+	t.Run("determinism", func(t *testing.T) { xfKit.checkDeterminism(t, pl, Num("5"), Num("20"), Num("70.5"), Str("100")) })
+	xfKit.checkBad(t, []maskBadCase{
 		{"missing buckets", "type: numeric_bucket", "1:1", "missing required key \"buckets\""},
 		{"one boundary", "type: numeric_bucket\nbuckets: [5]", "2:10", "at least two boundaries"},
 		{"not ascending", "type: numeric_bucket\nbuckets: [5, 5]", "2:10", "go up strictly"},

@@ -24,7 +24,7 @@ func TestIRDCheckDigit(t *testing.T) {
 }
 
 func TestImitateNZIRD(t *testing.T) {
-	pl := genTestMask(t, `{type: imitate_nz_ird}`)
+	pl := genKit.testMask(t, `{type: imitate_nz_ird}`)
 	tests := []struct {
 		in Value
 		re string
@@ -38,7 +38,7 @@ func TestImitateNZIRD(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in.S, func(t *testing.T) {
-			out := genApply(t, pl, tt.in)
+			out := genKit.must(t, pl, tt.in)
 			if out.Kind != tt.in.Kind || !regexp.MustCompile(tt.re).MatchString(out.S) {
 				t.Fatalf("%s → %+v, want the shape %s", tt.in.S, out, tt.re)
 			}
@@ -51,7 +51,7 @@ func TestImitateNZIRD(t *testing.T) {
 			}
 		})
 	}
-	genCheckDeterminism(t, pl, Str("49-091-850"), Num("136410132"))
+	genKit.checkDeterminism(t, pl, Str("49-091-850"), Num("136410132"))
 	t.Run("injective", func(t *testing.T) {
 		var in []Value
 		for base := 4_000_000; base < 4_030_000; base++ {
@@ -74,11 +74,11 @@ func TestImitateNZIRD(t *testing.T) {
 	})
 	t.Run("invalid input", func(t *testing.T) {
 		for _, in := range []Value{Str("49-091-851"), Str("1234567"), Str("1234567890"), Str("49/091/850"), Num("49091850.0"), Num("150000006"), Boolean(true)} {
-			if _, err := genRun(pl, genSecret, in, "", nil); err == nil || !strings.Contains(err.Error(), "valid NZ IRD number") {
+			if _, err := genKit.run(pl, genSecret, in, nil); err == nil || !strings.Contains(err.Error(), "valid NZ IRD number") {
 				t.Errorf("%+v: err = %v", in, err)
 			}
 		}
-		if out := genApply(t, pl, NullValue); out.Kind != Null {
+		if out := genKit.must(t, pl, NullValue); out.Kind != Null {
 			t.Errorf("null → %+v", out)
 		}
 	})

@@ -54,11 +54,11 @@ func newFromRandomText(p *Params) (Mask, error) {
 	}
 	switch {
 	case prm.Max < 1 || prm.Max > genRandomTextMax:
-		return nil, p.ErrorAt(genParamNode(p, "max"), "max must be between 1 and %d", genRandomTextMax)
+		return nil, p.ErrorAt(p.Param("max"), "max must be between 1 and %d", genRandomTextMax)
 	case lo < 0:
-		return nil, p.ErrorAt(genParamNode(p, "min"), "min must not be negative")
+		return nil, p.ErrorAt(p.Param("min"), "min must not be negative")
 	case lo > prm.Max:
-		return nil, p.ErrorAt(genParamNode(p, "min"), "min (%d) is greater than max (%d)", lo, prm.Max)
+		return nil, p.ErrorAt(p.Param("min"), "min (%d) is greater than max (%d)", lo, prm.Max)
 	}
 	set := "a-zA-Z"
 	switch prm.Case {
@@ -68,11 +68,11 @@ func newFromRandomText(p *Params) (Mask, error) {
 	case "upper":
 		set = "A-Z"
 	default:
-		return nil, p.ErrorAt(genParamNode(p, "case"), "case must be lower, upper or mixed")
+		return nil, p.ErrorAt(p.Param("case"), "case must be lower, upper or mixed")
 	}
 	if prm.Characters != "" {
 		if prm.Case != "" {
-			return nil, p.ErrorAt(genParamNode(p, "characters"), "give case or characters, not both")
+			return nil, p.ErrorAt(p.Param("characters"), "give case or characters, not both")
 		}
 		set = prm.Characters
 	}
@@ -82,7 +82,7 @@ func newFromRandomText(p *Params) (Mask, error) {
 	}
 	if err != nil {
 		fe := err.(*genFormatError)
-		return nil, p.ErrorAt(genParamNode(p, "characters"), "characters: at byte %d: %s", max(fe.Offset-1, 0), fe.Msg)
+		return nil, p.ErrorAt(p.Param("characters"), "characters: at byte %d: %s", max(fe.Offset-1, 0), fe.Msg)
 	}
 	f := &genFormat{pieces: []genPiece{{set: cs, min: lo, max: prm.Max}}, minLen: lo, maxLen: prm.Max}
 	f.space = math.Pow(float64(cs.size), float64(prm.Max))
@@ -131,7 +131,7 @@ func newFromRandomNumber(p *Params) (Mask, error) {
 		return nil, err
 	}
 	if prm.DecimalPlaces < 0 || prm.DecimalPlaces > genMaxDecimalPlaces {
-		return nil, p.ErrorAt(genParamNode(p, "decimal_places"), "decimal_places must be between 0 and %d", genMaxDecimalPlaces)
+		return nil, p.ErrorAt(p.Param("decimal_places"), "decimal_places must be between 0 and %d", genMaxDecimalPlaces)
 	}
 	m := fromRandomNumber{dp: prm.DecimalPlaces}
 	scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(m.dp)), nil))
@@ -162,7 +162,7 @@ func newFromRandomNumber(p *Params) (Mask, error) {
 		return nil, p.Errorf("min and max times 10^decimal_places must be within ±9.2e18; use smaller bounds or fewer decimal places")
 	}
 	if lo > hi {
-		return nil, p.ErrorAt(genParamNode(p, "max"), "no number with %d decimal places lies between min and max; make max at least min", m.dp)
+		return nil, p.ErrorAt(p.Param("max"), "no number with %d decimal places lies between min and max; make max at least min", m.dp)
 	}
 	m.lo, m.hi = lo, hi
 	if prm.Mode != nil {

@@ -22,11 +22,11 @@ func TestFromRandomText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
-			pl := genTestMask(t, tt.src)
+			pl := genKit.testMask(t, tt.src)
 			re := regexp.MustCompile(tt.re)
 			lengths := map[int]bool{}
 			for i := range 200 {
-				out := genApply(t, pl, Str(fmt.Sprint("v", i)))
+				out := genKit.must(t, pl, Str(fmt.Sprint("v", i)))
 				if out.Kind != String || !re.MatchString(out.S) || len(out.S) < tt.min || len(out.S) > tt.max {
 					t.Fatalf("output %+v is outside %s of length %d..%d", out, tt.re, tt.min, tt.max)
 				}
@@ -37,14 +37,14 @@ func TestFromRandomText(t *testing.T) {
 			}
 		})
 	}
-	genCheckDeterminism(t, genTestMask(t, `{type: from_random_text, max: 10}`), Str("a"), Str("b"))
-	if _, err := genRun(genTestMask(t, `{type: from_random_text, max: 3}`), genSecret, Num("7"), "", nil); err == nil {
+	genKit.checkDeterminism(t, genKit.testMask(t, `{type: from_random_text, max: 10}`), Str("a"), Str("b"))
+	if _, err := genKit.run(genKit.testMask(t, `{type: from_random_text, max: 3}`), genSecret, Num("7"), nil); err == nil {
 		t.Error("letters replaced a number without an error")
 	}
 }
 
 func TestFromRandomTextErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"missing max", `{type: from_random_text, min: 2}`, "1:1", `missing required key "max"`},
 		{"max zero", "type: from_random_text\nmax: 0\n", "2:6", "max must be between 1 and 65536"},
 		{"max huge", "type: from_random_text\nmax: 1000000\n", "2:6", "max must be between"},
@@ -77,12 +77,12 @@ func TestFromRandomNumber(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {
-			pl := genTestMask(t, tt.src)
+			pl := genKit.testMask(t, tt.src)
 			re := regexp.MustCompile(tt.re)
 			lo, _ := new(big.Rat).SetString(tt.lo)
 			hi, _ := new(big.Rat).SetString(tt.hi)
 			for i := range 300 {
-				out, err := genRun(pl, fmt.Sprint(genSecret, i), tt.in, "", nil)
+				out, err := genKit.run(pl, fmt.Sprint(genSecret, i), tt.in, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -94,10 +94,10 @@ func TestFromRandomNumber(t *testing.T) {
 		})
 	}
 	t.Run("mode skews the draws", func(t *testing.T) {
-		pl := genTestMask(t, `{type: from_random_number, min: 1, max: 100, mode: 1}`)
+		pl := genKit.testMask(t, `{type: from_random_number, min: 1, max: 100, mode: 1}`)
 		low := 0
 		for i := range 1000 {
-			out := genApply(t, pl, Int(int64(i)))
+			out := genKit.must(t, pl, Int(int64(i)))
 			if len(out.S) == 1 {
 				low++
 			}
@@ -108,11 +108,11 @@ func TestFromRandomNumber(t *testing.T) {
 			t.Errorf("%d of 1000 draws below 10, want about 170", low)
 		}
 	})
-	genCheckDeterminism(t, genTestMask(t, `{type: from_random_number, max: 1000000}`), Num("1"), Num("2"))
+	genKit.checkDeterminism(t, genKit.testMask(t, `{type: from_random_number, max: 1000000}`), Num("1"), Num("2"))
 }
 
 func TestFromRandomNumberErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"missing max", `{type: from_random_number, min: 1}`, "1:1", `missing required key "max"`},
 		{"max not a number", "type: from_random_number\nmax: lots\n", "2:6", "max must be a number"},
 		{"quoted max", "type: from_random_number\nmax: \"10\"\n", "2:6", "max must be a number"},
@@ -125,7 +125,7 @@ func TestFromRandomNumberErrors(t *testing.T) {
 }
 
 func TestFromRandomBoolean(t *testing.T) {
-	pl := genTestMask(t, `{type: from_random_boolean}`)
+	pl := genKit.testMask(t, `{type: from_random_boolean}`)
 	tests := []struct {
 		in   Value
 		kind Kind
@@ -139,7 +139,7 @@ func TestFromRandomBoolean(t *testing.T) {
 	for _, tt := range tests {
 		seen := map[string]bool{}
 		for i := range 40 {
-			out, err := genRun(pl, fmt.Sprint(genSecret, i), tt.in, "", nil)
+			out, err := genKit.run(pl, fmt.Sprint(genSecret, i), tt.in, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,5 +152,5 @@ func TestFromRandomBoolean(t *testing.T) {
 			t.Errorf("%+v: 40 secrets gave only %v", tt.in, seen)
 		}
 	}
-	genCheckBad(t, []genBadCase{{"no parameters", "type: from_random_boolean\nmax: 1\n", "2:1", "max"}})
+	genKit.checkBad(t, []maskBadCase{{"no parameters", "type: from_random_boolean\nmax: 1\n", "2:1", "max"}})
 }

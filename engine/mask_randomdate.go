@@ -59,11 +59,11 @@ func newFromRandomDate(p *Params, withTime bool) (Mask, error) {
 	m := fromRandomDate{withTime: withTime, loc: time.UTC}
 	minT, minZoned, minNow, err := genParseBound(prm.Min, p.Now())
 	if err != nil {
-		return nil, p.ErrorAt(genParamNode(p, "min"), "min: %v", err)
+		return nil, p.ErrorAt(p.Param("min"), "min: %v", err)
 	}
 	maxT, maxZoned, maxNow, err := genParseBound(prm.Max, p.Now())
 	if err != nil {
-		return nil, p.ErrorAt(genParamNode(p, "max"), "max: %v", err)
+		return nil, p.ErrorAt(p.Param("max"), "max: %v", err)
 	}
 	// now suits either kind of bound: it is an instant, and a bound
 	// without a zone is read as UTC.
@@ -75,7 +75,7 @@ func newFromRandomDate(p *Params, withTime bool) (Mask, error) {
 	}
 	if withTime {
 		if minZoned != maxZoned {
-			return nil, p.ErrorAt(genParamNode(p, "max"), "min and max must both have a time zone offset or both have none")
+			return nil, p.ErrorAt(p.Param("max"), "min and max must both have a time zone offset or both have none")
 		}
 		m.lo, m.hi, m.zoned = minT.Unix(), maxT.Unix(), minZoned
 		if minZoned && !minNow {
@@ -89,12 +89,12 @@ func newFromRandomDate(p *Params, withTime bool) (Mask, error) {
 		if withTime {
 			unit = "time, to the second"
 		}
-		return nil, p.ErrorAt(genParamNode(p, "max"), "max must be after min (max is exclusive: the latest result is the %s before it)", unit)
+		return nil, p.ErrorAt(p.Param("max"), "max must be after min (max is exclusive: the latest result is the %s before it)", unit)
 	}
 	if prm.DateFormat != "" {
 		f, err := parseDateFormat(prm.DateFormat)
 		if err != nil {
-			return nil, p.ErrorAt(genParamNode(p, "date_format"), "date_format: %s", strings.TrimPrefix(err.Error(), "engine: "))
+			return nil, p.ErrorAt(p.Param("date_format"), "date_format: %s", strings.TrimPrefix(err.Error(), "engine: "))
 		}
 		m.format = &f
 	}

@@ -28,10 +28,10 @@ func TestFromRandomDate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pl := genTestMask(t, tt.src)
+			pl := genKit.testMask(t, tt.src)
 			seen := map[string]bool{}
 			for i := range 200 {
-				out, err := genRun(pl, fmt.Sprint(genSecret, i), tt.in, "", nil)
+				out, err := genKit.run(pl, fmt.Sprint(genSecret, i), tt.in, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -58,13 +58,13 @@ func TestFromRandomDate(t *testing.T) {
 			}
 		})
 	}
-	genCheckDeterminism(t, genTestMask(t, `{type: from_random_date, min: "1900-01-01", max: "2100-01-01"}`), Str("1985-02-01"), Str("1999-12-31"))
+	genKit.checkDeterminism(t, genKit.testMask(t, `{type: from_random_date, min: "1900-01-01", max: "2100-01-01"}`), Str("1985-02-01"), Str("1999-12-31"))
 }
 
 func TestFromRandomDateAmbiguous(t *testing.T) {
-	pl := genTestMask(t, `{type: from_random_date, min: "2020-01-01", max: "2021-01-01"}`)
+	pl := genKit.testMask(t, `{type: from_random_date, min: "2020-01-01", max: "2021-01-01"}`)
 	for i := range 200 {
-		out, err := genRun(pl, fmt.Sprint(genSecret, i), Str("03/04/2024"), "", nil)
+		out, err := genKit.run(pl, fmt.Sprint(genSecret, i), Str("03/04/2024"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,12 +76,12 @@ func TestFromRandomDateAmbiguous(t *testing.T) {
 			t.Fatalf("%q: an ambiguous date needs both day and month at 12 or less", out.S)
 		}
 	}
-	narrow := genTestMask(t, `{type: from_random_date, min: "2020-01-20", max: "2020-01-25"}`)
-	if _, err := genRun(narrow, genSecret, Str("03/04/2024"), "", nil); err == nil || !strings.Contains(err.Error(), "day of 12 or less") {
+	narrow := genKit.testMask(t, `{type: from_random_date, min: "2020-01-20", max: "2020-01-25"}`)
+	if _, err := genKit.run(narrow, genSecret, Str("03/04/2024"), nil); err == nil || !strings.Contains(err.Error(), "day of 12 or less") {
 		t.Errorf("no possible day: err = %v", err)
 	}
-	epoch := genTestMask(t, `{type: from_random_datetime, min: "2020-01-01T00:00:00Z", max: "2021-01-01T00:00:00Z"}`)
-	out := genApply(t, epoch, Num("1500000000.250"))
+	epoch := genKit.testMask(t, `{type: from_random_datetime, min: "2020-01-01T00:00:00Z", max: "2021-01-01T00:00:00Z"}`)
+	out := genKit.must(t, epoch, Num("1500000000.250"))
 	if out.Kind != Number || len(out.S) != 14 || !strings.HasSuffix(out.S, ".000") {
 		t.Errorf("a Unix time with 3 decimals gave %+v", out)
 	}
@@ -104,11 +104,11 @@ func TestFromRandomDatetime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pl := genTestMask(t, tt.src)
+			pl := genKit.testMask(t, tt.src)
 			lo, _ := time.Parse(time.RFC3339, tt.lo)
 			hi, _ := time.Parse(time.RFC3339, tt.hi)
 			for i := range 200 {
-				out, err := genRun(pl, fmt.Sprint(genSecret, i), tt.in, "", nil)
+				out, err := genKit.run(pl, fmt.Sprint(genSecret, i), tt.in, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -128,7 +128,7 @@ func TestFromRandomDatetime(t *testing.T) {
 }
 
 func TestFromRandomDateErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"missing max", `{type: from_random_date, min: "2000-01-01"}`, "1:1", `missing required key "max"`},
 		{"bad min", "type: from_random_date\nmin: yesterday\nmax: now\n", "2:6", "min: \"yesterday\" is not an ISO 8601 date"},
 		{"max not after min", "type: from_random_date\nmin: 2000-01-02\nmax: 2000-01-02\n", "3:6", "max must be after min"},
@@ -136,8 +136,8 @@ func TestFromRandomDateErrors(t *testing.T) {
 		{"mixed zones", "type: from_random_datetime\nmin: 2000-01-01T00:00:00Z\nmax: 2001-01-01T00:00:00\n", "3:6", "both have a time zone offset or both have none"},
 		{"bad date_format", "type: from_random_date\nmin: 2000-01-01\nmax: 2001-01-01\ndate_format: \"%Y-%U\"\n", "4:14", "date_format:"},
 	})
-	pl := genTestMask(t, `{type: from_random_date, min: "2020-01-01", max: "2021-01-01", date_format: "%d/%m/%Y"}`)
-	if _, err := genRun(pl, genSecret, Num("20200101"), "", nil); err == nil || !strings.Contains(err.Error(), "not a JSON number") {
+	pl := genKit.testMask(t, `{type: from_random_date, min: "2020-01-01", max: "2021-01-01", date_format: "%d/%m/%Y"}`)
+	if _, err := genKit.run(pl, genSecret, Num("20200101"), nil); err == nil || !strings.Contains(err.Error(), "not a JSON number") {
 		t.Errorf("a number with a text date_format: err = %v", err)
 	}
 }

@@ -42,26 +42,26 @@ func newReplaceRegex(p *Params) (Mask, error) {
 		return nil, err
 	}
 	if ps.Regex == "" {
-		return nil, p.ErrorAt(xfParamNode(p, "regex"), "regex is empty; give the pattern of the parts to mask")
+		return nil, p.ErrorAt(p.Param("regex"), "regex is empty; give the pattern of the parts to mask")
 	}
 	re, err := regexp.Compile(ps.Regex)
 	if err != nil {
 		msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
-		return nil, p.ErrorAt(xfParamNode(p, "regex"), "regex does not compile (Go RE2 syntax; no backreferences or lookaround): %s", msg)
+		return nil, p.ErrorAt(p.Param("regex"), "regex does not compile (Go RE2 syntax; no backreferences or lookaround): %s", msg)
 	}
 	m := &replaceRegexMask{re: re, value: ps.Value}
 	switch {
 	case ps.Masks != nil && ps.Value != nil:
-		return nil, p.ErrorAt(xfParamNode(p, "value"), "give either masks or value, not both")
+		return nil, p.ErrorAt(p.Param("value"), "give either masks or value, not both")
 	case ps.Masks == nil && ps.Value == nil:
 		return nil, p.Errorf("replace_regex needs masks (the masks each match goes through) or value (fixed replacement text)")
 	case ps.Masks != nil:
-		if m.masks, err = xfSubPipeline(p, ps.Masks, "masks"); err != nil {
+		if m.masks, err = p.nestedPipeline(ps.Masks, "masks", xfPipelineExample); err != nil {
 			return nil, err
 		}
 	}
 	if ps.Group != nil {
-		at := xfParamNode(p, "group")
+		at := p.Param("group")
 		if ps.Group.Tag == "!!int" {
 			g, err := strconv.Atoi(ps.Group.Text)
 			if err != nil || g < 0 || g > re.NumSubexp() {
@@ -101,7 +101,7 @@ func (m *replaceRegexMask) Apply(c *Ctx, v Value) (Value, error) {
 		rep := ""
 		if m.value != nil {
 			rep = *m.value
-		} else if rep, err = xfSubText(c, m.masks, text[lo:hi]); err != nil {
+		} else if rep, err = c.runForText(m.masks, xfNotText, text[lo:hi]); err != nil {
 			return Value{}, err
 		}
 		b.WriteString(text[last:lo])

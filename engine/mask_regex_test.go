@@ -23,35 +23,35 @@ func TestReplaceRegex(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			pl := xfTestMask(t, tc.src)
-			if got := xfMust(t, pl, tc.in); got.S != tc.want {
+			pl := xfKit.testMask(t, tc.src)
+			if got := xfKit.must(t, pl, tc.in); got.S != tc.want {
 				t.Errorf("got %q, want %q", got.S, tc.want)
 			}
 		})
 	}
 	t.Run("equal matches, equal replacements", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: replace_regex, regex: '\b\d{4}\b', masks: [{type: hash, length: 8}]}`)
-		got := xfMust(t, pl, Str("1234 and 5678 and 1234"))
+		pl := xfKit.testMask(t, `{type: replace_regex, regex: '\b\d{4}\b', masks: [{type: hash, length: 8}]}`)
+		got := xfKit.must(t, pl, Str("1234 and 5678 and 1234"))
 		parts := regexp.MustCompile(`[0-9a-f]{8}`).FindAllString(got.S, -1)
 		if len(parts) != 3 || parts[0] != parts[2] || parts[0] == parts[1] || strings.Contains(got.S, "1234") {
 			t.Errorf("got %q", got.S)
 		}
 	})
 	t.Run("number", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: replace_regex, regex: '\d$', value: "0"}`)
-		if got := xfMust(t, pl, Num("129")); !xfSame(got, Num("120")) {
+		pl := xfKit.testMask(t, `{type: replace_regex, regex: '\d$', value: "0"}`)
+		if got := xfKit.must(t, pl, Num("129")); !sameValue(got, Num("120")) {
 			t.Errorf("got %v %q", got.Kind, got.S)
 		}
-		pl = xfTestMask(t, `{type: replace_regex, regex: '\d', value: "x"}`)
-		if _, err := xfRun(pl, xfSecret, Num("12"), nil); err == nil {
+		pl = xfKit.testMask(t, `{type: replace_regex, regex: '\d', value: "x"}`)
+		if _, err := xfKit.run(pl, xfSecret, Num("12"), nil); err == nil {
 			t.Error("a number turned to text gave no error")
 		}
 	})
 	t.Run("determinism", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: replace_regex, regex: '\d+', masks: [{type: hash}]}`)
-		xfCheckDeterminism(t, pl, Str("id 42"), Str("7 and 8"))
+		pl := xfKit.testMask(t, `{type: replace_regex, regex: '\d+', masks: [{type: hash}]}`)
+		xfKit.checkDeterminism(t, pl, Str("id 42"), Str("7 and 8"))
 	})
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"missing regex", "type: replace_regex\nvalue: x", "1:1", "missing required key \"regex\""},
 		{"bad regex", "type: replace_regex\nregex: '(a'\nvalue: x", "2:8", "does not compile"},
 		{"backreference", "type: replace_regex\nregex: '(a)\\1'\nvalue: x", "2:8", "does not compile"},

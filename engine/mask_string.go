@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -51,7 +50,7 @@ func newTransformCase(p *Params) (Mask, error) {
 	}
 	fn, ok := xfCases[strings.ToLower(ps.Case)]
 	if !ok {
-		return nil, p.ErrorAt(xfParamNode(p, "case"), "case must be one of upper, lower, title or capitalize")
+		return nil, p.ErrorAt(p.Param("case"), "case must be one of upper, lower, title or capitalize")
 	}
 	return &transformCaseMask{fn: fn}, nil
 }
@@ -111,7 +110,7 @@ func newTakeSubstring(p *Params) (Mask, error) {
 	if err := p.Decode(&ps); err != nil {
 		return nil, err
 	}
-	if xfParamNode(p, "start_index") == nil && ps.EndIndex == nil {
+	if p.Param("start_index") == nil && ps.EndIndex == nil {
 		return nil, p.Errorf("take_substring needs start_index or end_index (or both); without them it would keep the whole value")
 	}
 	if err := xfCheckRange(p, ps); err != nil {
@@ -123,7 +122,7 @@ func newTakeSubstring(p *Params) (Mask, error) {
 // xfCheckRange rejects ranges that are empty whatever the value's length.
 func xfCheckRange(p *Params, ps substringParams) error {
 	if ps.EndIndex != nil && (ps.StartIndex >= 0) == (*ps.EndIndex >= 0) && *ps.EndIndex < ps.StartIndex {
-		return p.ErrorAt(xfParamNode(p, "end_index"), "end_index (%d) is before start_index (%d), so the range is always empty", *ps.EndIndex, ps.StartIndex)
+		return p.ErrorAt(p.Param("end_index"), "end_index (%d) is before start_index (%d), so the range is always empty", *ps.EndIndex, ps.StartIndex)
 	}
 	return nil
 }
@@ -160,36 +159,18 @@ func newReplaceSubstring(p *Params) (Mask, error) {
 	if err := xfCheckRange(p, r); err != nil {
 		return nil, err
 	}
-	pl, err := xfSubPipeline(p, ps.Masks, "masks")
+	pl, err := p.nestedPipeline(ps.Masks, "masks", xfPipelineExample)
 	if err != nil {
 		return nil, err
 	}
 	return &replaceSubstringMask{r: r, masks: pl}, nil
 }
 
-// xfSubPipeline compiles a nested, non-empty list of masks.
-func xfSubPipeline(p *Params, n *yaml.Node, key string) (Pipeline, error) {
-	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		return nil, p.ErrorAt(n, "%s must be a non-empty list of masks, as in %s: [ { type: imitate } ]", key, key)
-	}
-	return p.Pipeline(n)
-}
+// xfPipelineExample shows how a nested list of masks is written.
+const xfPipelineExample = "{ type: imitate }"
 
-// xfSubText runs a nested pipeline on a piece of text and returns the
-// text of its result.
-func xfSubText(c *Ctx, pl Pipeline, s string) (string, error) {
-	out, err := c.Run(pl, Str(s))
-	if err != nil {
-		return "", err
-	}
-	switch out.Kind {
-	case String, Number, Bool:
-		return out.S, nil
-	case Null:
-		return "", nil
-	}
-	return "", errors.New("a nested mask returned " + out.Kind.String() + "; a part of a string must be replaced by text")
-}
+// xfNotText is the error of a nested mask that returned no text.
+const xfNotText = "a nested mask returned %s; a part of a string must be replaced by text"
 
 func (m *replaceSubstringMask) Apply(c *Ctx, v Value) (Value, error) {
 	text, err := xfTextOf(v, "replace_substring")
@@ -201,7 +182,7 @@ func (m *replaceSubstringMask) Apply(c *Ctx, v Value) (Value, error) {
 	if lo == hi {
 		return v, nil
 	}
-	mid, err := xfSubText(c, m.masks, string(runes[lo:hi]))
+	mid, err := c.runForText(m.masks, xfNotText, string(runes[lo:hi]))
 	if err != nil {
 		return Value{}, err
 	}
@@ -231,17 +212,17 @@ func newMaskCharacters(p *Params) (Mask, error) {
 		return nil, err
 	}
 	if ps.KeepFirst < 0 {
-		return nil, p.ErrorAt(xfParamNode(p, "keep_first"), "keep_first must not be negative")
+		return nil, p.ErrorAt(p.Param("keep_first"), "keep_first must not be negative")
 	}
 	if ps.KeepLast < 0 {
-		return nil, p.ErrorAt(xfParamNode(p, "keep_last"), "keep_last must not be negative")
+		return nil, p.ErrorAt(p.Param("keep_last"), "keep_last must not be negative")
 	}
 	if utf8.RuneCountInString(ps.Character) != 1 {
-		return nil, p.ErrorAt(xfParamNode(p, "character"), "character must be exactly one character, such as \"*\" or \"#\"")
+		return nil, p.ErrorAt(p.Param("character"), "character must be exactly one character, such as \"*\" or \"#\"")
 	}
 	ch, _ := utf8.DecodeRuneInString(ps.Character)
 	if strings.ContainsRune(ps.SkipCharacters, ch) {
-		return nil, p.ErrorAt(xfParamNode(p, "skip_characters"), "skip_characters must not contain the masking character")
+		return nil, p.ErrorAt(p.Param("skip_characters"), "skip_characters must not contain the masking character")
 	}
 	return &maskCharactersMask{first: ps.KeepFirst, last: ps.KeepLast, char: ch, skip: ps.SkipCharacters}, nil
 }

@@ -23,13 +23,13 @@ func TestTransformCase(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.cas+"/"+tc.in.S, func(t *testing.T) {
-			pl := xfTestMask(t, "{type: transform_case, case: "+tc.cas+"}")
-			if got := xfMust(t, pl, tc.in); !xfSame(got, tc.want) {
+			pl := xfKit.testMask(t, "{type: transform_case, case: "+tc.cas+"}")
+			if got := xfKit.must(t, pl, tc.in); !sameValue(got, tc.want) {
 				t.Errorf("got %v %q, want %v %q", got.Kind, got.S, tc.want.Kind, tc.want.S)
 			}
 		})
 	}
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"missing case", "type: transform_case", "1:1", "missing required key \"case\""},
 		{"bad case", "type: transform_case\ncase: shout", "2:7", "case must be one of"},
 	})
@@ -51,22 +51,22 @@ func TestTakeSubstring(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.params+"/"+tc.in.S, func(t *testing.T) {
-			pl := xfTestMask(t, "{type: take_substring, "+tc.params+"}")
-			if got := xfMust(t, pl, tc.in); !xfSame(got, tc.want) {
+			pl := xfKit.testMask(t, "{type: take_substring, "+tc.params+"}")
+			if got := xfKit.must(t, pl, tc.in); !sameValue(got, tc.want) {
 				t.Errorf("got %v %q, want %q", got.Kind, got.S, tc.want.S)
 			}
 		})
 	}
 	t.Run("number that stops being one", func(t *testing.T) {
-		pl := xfTestMask(t, "{type: take_substring, start_index: 0, end_index: 3}")
-		if _, err := xfRun(pl, xfSecret, Num("-5.5"), nil); err == nil || !strings.Contains(err.Error(), "typecast") {
+		pl := xfKit.testMask(t, "{type: take_substring, start_index: 0, end_index: 3}")
+		if _, err := xfKit.run(pl, xfSecret, Num("-5.5"), nil); err == nil || !strings.Contains(err.Error(), "typecast") {
 			t.Errorf("error %v", err)
 		}
-		if _, err := xfRun(pl, xfSecret, Boolean(true), nil); err == nil {
+		if _, err := xfKit.run(pl, xfSecret, Boolean(true), nil); err == nil {
 			t.Error("a boolean gave no error")
 		}
 	})
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"no range", "type: take_substring", "1:1", "needs start_index or end_index"},
 		{"empty range", "type: take_substring\nstart_index: 4\nend_index: 2", "3:12", "always empty"},
 		{"not int", "type: take_substring\nstart_index: one", "2:14", "whole number"},
@@ -74,28 +74,28 @@ func TestTakeSubstring(t *testing.T) {
 }
 
 func TestReplaceSubstring(t *testing.T) {
-	pl := xfTestMask(t, `{type: replace_substring, start_index: 2, end_index: 5, masks: [{type: transform_case, case: upper}]}`)
-	if got := xfMust(t, pl, Str("abcdefg")); got.S != "abCDEfg" {
+	pl := xfKit.testMask(t, `{type: replace_substring, start_index: 2, end_index: 5, masks: [{type: transform_case, case: upper}]}`)
+	if got := xfKit.must(t, pl, Str("abcdefg")); got.S != "abCDEfg" {
 		t.Errorf("got %q", got.S)
 	}
-	if got := xfMust(t, pl, Str("a")); got.S != "a" {
+	if got := xfKit.must(t, pl, Str("a")); got.S != "a" {
 		t.Errorf("out of range gave %q", got.S)
 	}
 	t.Run("nested masks see only the substring", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: replace_substring, start_index: -4, masks: [{type: hash, length: 8}]}`)
-		a := xfMust(t, pl, Str("card 1234"))
-		b := xfMust(t, pl, Str("acct 1234"))
+		pl := xfKit.testMask(t, `{type: replace_substring, start_index: -4, masks: [{type: hash, length: 8}]}`)
+		a := xfKit.must(t, pl, Str("card 1234"))
+		b := xfKit.must(t, pl, Str("acct 1234"))
 		if !strings.HasPrefix(a.S, "card ") || a.S[5:] != b.S[5:] || len(a.S) != 13 {
 			t.Errorf("got %q and %q", a.S, b.S)
 		}
 	})
 	t.Run("number stays a number", func(t *testing.T) {
-		pl := xfTestMask(t, `{type: replace_substring, start_index: 1, masks: [{type: mask_characters, character: "0"}]}`)
-		if got := xfMust(t, pl, Num("98765")); !xfSame(got, Num("90000")) {
+		pl := xfKit.testMask(t, `{type: replace_substring, start_index: 1, masks: [{type: mask_characters, character: "0"}]}`)
+		if got := xfKit.must(t, pl, Num("98765")); !sameValue(got, Num("90000")) {
 			t.Errorf("got %v %q", got.Kind, got.S)
 		}
 	})
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"no masks", "type: replace_substring\nstart_index: 1", "1:1", "missing required key \"masks\""},
 		{"empty masks", "type: replace_substring\nmasks: []", "2:8", "non-empty list"},
 		{"bad nested", "type: replace_substring\nmasks: [{type: transform_case}]", "2:9", "missing required key \"case\""},
@@ -118,17 +118,17 @@ func TestMaskCharacters(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.params+"/"+tc.in.S, func(t *testing.T) {
-			pl := xfTestMask(t, "{type: mask_characters"+map[bool]string{true: ", " + tc.params, false: ""}[tc.params != ""]+"}")
-			if got := xfMust(t, pl, tc.in); !xfSame(got, tc.want) {
+			pl := xfKit.testMask(t, "{type: mask_characters"+map[bool]string{true: ", " + tc.params, false: ""}[tc.params != ""]+"}")
+			if got := xfKit.must(t, pl, tc.in); !sameValue(got, tc.want) {
 				t.Errorf("got %v %q, want %q", got.Kind, got.S, tc.want.S)
 			}
 		})
 	}
-	pl := xfTestMask(t, "{type: mask_characters}")
-	if _, err := xfRun(pl, xfSecret, Num("12"), nil); err == nil {
+	pl := xfKit.testMask(t, "{type: mask_characters}")
+	if _, err := xfKit.run(pl, xfSecret, Num("12"), nil); err == nil {
 		t.Error("masking a number with * gave no error")
 	}
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"negative", "type: mask_characters\nkeep_first: -1", "2:13", "must not be negative"},
 		{"negative last", "type: mask_characters\nkeep_last: -1", "2:12", "must not be negative"},
 		{"two chars", "type: mask_characters\ncharacter: '**'", "2:12", "exactly one character"},

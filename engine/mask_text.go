@@ -215,7 +215,7 @@ func (tc *txtCompiler) checkLabel(c *txtCommon, at *yaml.Node, what string, def 
 			tc.fail(tc.p.ErrorAt(c.Masks, "label %s already has masks; give each label's masks once", name))
 		} else {
 			tc.m.labels[li].given = true
-			pl, err := txtPipeline(tc.p, c.Masks, "masks")
+			pl, err := tc.p.nestedPipeline(c.Masks, "masks", txtPipelineExample)
 			tc.fail(err)
 			tc.m.labels[li].pipe = pl
 		}
@@ -496,14 +496,14 @@ func (tc *txtCompiler) labelMasks(specs []txtLabelSpec, fallback *yaml.Node) {
 			continue
 		}
 		m.labels[li].given = true
-		pl, err := txtPipeline(tc.p, &s.Masks, "masks")
+		pl, err := tc.p.nestedPipeline(&s.Masks, "masks", txtPipelineExample)
 		tc.fail(err)
 		m.labels[li].pipe = pl
 	}
 	var fb Pipeline
 	if fallback != nil {
 		var err error
-		if fb, err = txtPipeline(tc.p, fallback, "fallback_masks"); err != nil {
+		if fb, err = tc.p.nestedPipeline(fallback, "fallback_masks", txtPipelineExample); err != nil {
 			tc.fail(err)
 		}
 	}
@@ -519,12 +519,8 @@ func (tc *txtCompiler) labelMasks(specs []txtLabelSpec, fallback *yaml.Node) {
 	}
 }
 
-func txtPipeline(p *Params, n *yaml.Node, key string) (Pipeline, error) {
-	if n == nil || n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		return nil, p.ErrorAt(n, "%s must be a non-empty list of masks, as in %s: [ {type: from_fixed, value: \"[REDACTED]\"} ]", key, key)
-	}
-	return p.Pipeline(n)
-}
+// txtPipelineExample shows how a nested list of masks is written.
+const txtPipelineExample = `{type: from_fixed, value: "[REDACTED]"}`
 
 func txtKindNames() string {
 	var names []string
@@ -616,7 +612,7 @@ func (m *txtMask) Apply(c *Ctx, v Value) (Value, error) {
 		entity := text[s.start:s.end]
 		l := &m.labels[s.label]
 		if l.pipe != nil {
-			rep, err := txtSubText(c, l.pipe, entity)
+			rep, err := c.runForText(l.pipe, txtNotText, entity)
 			if err != nil {
 				return Value{}, fmt.Errorf("label %s: %w", l.name, err)
 			}
@@ -670,18 +666,5 @@ func txtResolve(spans []txtSpan) []txtSpan {
 	return out
 }
 
-// txtSubText runs a label's masks on one entity and returns the text of
-// the result.
-func txtSubText(c *Ctx, pl Pipeline, s string) (string, error) {
-	out, err := c.Run(pl, Str(s))
-	if err != nil {
-		return "", err
-	}
-	switch out.Kind {
-	case String, Number, Bool:
-		return out.S, nil
-	case Null:
-		return "", nil
-	}
-	return "", fmt.Errorf("the masks returned %s; an entity inside text must be replaced by text", out.Kind)
-}
+// txtNotText is the error of a label's masks that returned no text.
+const txtNotText = "the masks returned %s; an entity inside text must be replaced by text"

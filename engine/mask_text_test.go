@@ -11,89 +11,30 @@ import (
 	"github.com/maskstream/maskstream/rulesets"
 )
 
-// Test helpers of unstructured_text and xml: masks compiled through the
-// registry from a YAML snippet, seed files read from testdata/text (and
-// the built-in ones), applied through Ctx.Run.
+// Setup of the unstructured_text and xml tests: seed files are read from
+// testdata/text (and the built-in ones); the helpers are maskKit's.
 
 const (
 	txtSecret      = "txt-test-secret-0123456789abcdef"
 	txtOtherSecret = "txt-other-secret-fedcba9876543210"
 )
 
-func txtTestCompiler() *compiler {
-	return &compiler{file: "test.yaml", opts: Options{
-		Now:   time.Date(2025, time.June, 15, 12, 0, 0, 0, time.UTC),
-		Seeds: func(name string) (*rulesets.SeedFile, error) { return rulesets.OpenSeed("testdata/text", name) },
-	}}
-}
-
-// txtTryMask compiles one mask given as a YAML mapping, as a ruleset would.
-func txtTryMask(src string) (Pipeline, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
-		return nil, err
-	}
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{doc.Content[0]}}
-	ms, err := rulesets.ParseMasks(seq, "test.yaml")
-	if err != nil {
-		return nil, err
-	}
-	return txtTestCompiler().pipeline(ms)
-}
-
-// txtTestMask compiles a mask that must compile.
-func txtTestMask(t testing.TB, src string) Pipeline {
-	t.Helper()
-	pl, err := txtTryMask(src)
-	if err != nil {
-		t.Fatalf("compile:\n%s\n%v", src, err)
-	}
-	return pl
-}
-
-// txtRun applies a compiled mask with a secret and an optional hash input.
-func txtRun(pl Pipeline, secret string, v Value, hash []byte) (Value, error) {
-	c := &Ctx{sec: MustSecret(secret), hash: hash}
-	return c.Run(pl, v)
+var txtKit = maskKit{
+	secret:  txtSecret,
+	other:   txtOtherSecret,
+	now:     time.Date(2025, time.June, 15, 12, 0, 0, 0, time.UTC),
+	seedDir: "testdata/text",
 }
 
 // txtMust applies a mask to a string that must succeed and returns the
 // string.
 func txtMust(t testing.TB, pl Pipeline, in string) string {
 	t.Helper()
-	out, err := txtRun(pl, txtSecret, Str(in), nil)
-	if err != nil {
-		t.Fatalf("apply: %v", err)
-	}
+	out := txtKit.must(t, pl, Str(in))
 	if out.Kind != String {
 		t.Fatalf("apply returned a %s, want a string", out.Kind)
 	}
 	return out.S
-}
-
-type txtBadCase struct {
-	name, src, pos, want string
-}
-
-// txtCheckBad checks that each snippet fails to compile with an error at
-// line:col (when given) containing want.
-func txtCheckBad(t *testing.T, cases []txtBadCase) {
-	t.Helper()
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := txtTryMask(tc.src)
-			if err == nil {
-				t.Fatalf("compiled, want an error containing %q", tc.want)
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, tc.want) {
-				t.Errorf("error %q does not contain %q", msg, tc.want)
-			}
-			if tc.pos != "" && !strings.Contains(msg, "test.yaml:"+tc.pos+":") {
-				t.Errorf("error %q is not at test.yaml:%s", msg, tc.pos)
-			}
-		})
-	}
 }
 
 // txtNote holds one entity of every built-in kind between fixed text.
@@ -103,7 +44,7 @@ const txtNote = "Customer Jane <jane.doe@corp.example.com> called from +44 20 79
 	"and key AKIAIOSFODNN7EXAMPLE; header Authorization: Bearer 0a1b2c3d4e5f6a7b8c9d. Order 482913 on 2024-03-11."
 
 func TestUnstructuredTextPresetPII(t *testing.T) {
-	pl := txtTestMask(t, "{type: unstructured_text, preset: pii}")
+	pl := txtKit.testMask(t, "{type: unstructured_text, preset: pii}")
 	out := txtMust(t, pl, txtNote)
 
 	in := textscan.Find(txtNote, textscan.All, nil)
@@ -140,7 +81,7 @@ func TestUnstructuredTextPresetPII(t *testing.T) {
 }
 
 func TestUnstructuredTextKeepsPlainText(t *testing.T) {
-	pl := txtTestMask(t, "{type: unstructured_text, preset: pii}")
+	pl := txtKit.testMask(t, "{type: unstructured_text, preset: pii}")
 	for _, in := range []string{"", "nothing to see", "order 482913 on 2024-03-11 v2.10.3", "ünïcödé “quotes” 日本語"} {
 		if out := txtMust(t, pl, in); out != in {
 			t.Errorf("%q changed to %q", in, out)
@@ -149,13 +90,13 @@ func TestUnstructuredTextKeepsPlainText(t *testing.T) {
 }
 
 func TestUnstructuredTextDeterminism(t *testing.T) {
-	pl := txtTestMask(t, "{type: unstructured_text, preset: pii}")
+	pl := txtKit.testMask(t, "{type: unstructured_text, preset: pii}")
 	note := "mail jane.doe@corp.example.com, card 4111 1111 1111 1111"
 	a := txtMust(t, pl, note)
 	if b := txtMust(t, pl, note); a != b {
 		t.Errorf("same secret, same note: %q then %q", a, b)
 	}
-	other, err := txtRun(pl, txtOtherSecret, Str(note), nil)
+	other, err := txtKit.run(pl, txtOtherSecret, Str(note), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +115,7 @@ func TestUnstructuredTextDeterminism(t *testing.T) {
 	}
 	e1 := email(txtMust(t, pl, "first note: jane.doe@corp.example.com"))
 	e2 := email(txtMust(t, pl, "Second, longer note (Jane.Doe@Corp.Example.com) with other words"))
-	pl2 := txtTestMask(t, "{type: unstructured_text, preset: contact}")
+	pl2 := txtKit.testMask(t, "{type: unstructured_text, preset: contact}")
 	e3 := email(txtMust(t, pl2, "jane.doe@corp.example.com"))
 	if e1 != e2 || e1 != e3 {
 		t.Errorf("one email masked three ways: %q, %q, %q", e1, e2, e3)
@@ -192,8 +133,8 @@ func TestUnstructuredTextDeterminism(t *testing.T) {
 
 	// A rule's hash input keys the replacements, and different entities
 	// under one hash input still differ.
-	h1, _ := txtRun(pl, txtSecret, Str("a@example.com b@example.com"), []byte("customer-1"))
-	h2, _ := txtRun(pl, txtSecret, Str("a@example.com b@example.com"), []byte("customer-2"))
+	h1, _ := txtKit.run(pl, txtSecret, Str("a@example.com b@example.com"), []byte("customer-1"))
+	h2, _ := txtKit.run(pl, txtSecret, Str("a@example.com b@example.com"), []byte("customer-2"))
 	if h1.S == h2.S {
 		t.Errorf("two hash inputs gave the same output %q", h1.S)
 	}
@@ -217,7 +158,7 @@ func TestUnstructuredTextPresets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.preset, func(t *testing.T) {
-			pl := txtTestMask(t, "{type: unstructured_text, preset: "+tt.preset+"}")
+			pl := txtKit.testMask(t, "{type: unstructured_text, preset: "+tt.preset+"}")
 			out := txtMust(t, pl, txtNote)
 			for _, m := range textscan.Find(txtNote, textscan.All, nil) {
 				kept := strings.Contains(out, txtNote[m.Start:m.End])
@@ -327,7 +268,7 @@ masks:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pl := txtTestMask(t, tt.src)
+			pl := txtKit.testMask(t, tt.src)
 			if got := txtMust(t, pl, tt.in); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
@@ -338,7 +279,7 @@ masks:
 // TestUnstructuredTextLabelOfTwoKinds checks that entities of two kinds
 // under one label each get a look-alike of their own kind.
 func TestUnstructuredTextLabelOfTwoKinds(t *testing.T) {
-	pl := txtTestMask(t, `
+	pl := txtKit.testMask(t, `
 type: unstructured_text
 matchers:
   entities: [{kind: email, label: CONTACT}, {kind: ssn, label: CONTACT}]`)
@@ -352,7 +293,7 @@ matchers:
 
 func TestUnstructuredTextSubMaskSeeding(t *testing.T) {
 	// Equal matches get equal replacements through the label's masks.
-	pl := txtTestMask(t, `
+	pl := txtKit.testMask(t, `
 type: unstructured_text
 matchers:
   regex: [{label: CODE, pattern: 'C\d+'}]
@@ -366,25 +307,25 @@ masks:
 }
 
 func TestUnstructuredTextErrors(t *testing.T) {
-	pl := txtTestMask(t, "{type: unstructured_text, preset: pii}")
+	pl := txtKit.testMask(t, "{type: unstructured_text, preset: pii}")
 	for _, v := range []Value{Int(4111111111111111), Boolean(true), NullValue, {Kind: Object, Raw: []byte(`{"a":1}`)}} {
-		_, err := txtRun(pl, txtSecret, v, nil)
+		_, err := txtKit.run(pl, txtSecret, v, nil)
 		if err == nil || !strings.Contains(err.Error(), "takes a string, got "+v.Kind.String()) {
 			t.Errorf("%s: error %v, want one naming the type", v.Kind, err)
 		}
 	}
 	// A label mask that returns something other than text.
-	bad := txtTestMask(t, `
+	bad := txtKit.testMask(t, `
 type: unstructured_text
 matchers:
   regex: [{label: CODE, pattern: 'C\d+', masks: [{type: from_fixed, value: {a: 1}}]}]`)
-	if _, err := txtRun(bad, txtSecret, Str("C1"), nil); err == nil || !strings.Contains(err.Error(), "label CODE") {
+	if _, err := txtKit.run(bad, txtSecret, Str("C1"), nil); err == nil || !strings.Contains(err.Error(), "label CODE") {
 		t.Errorf("error %v, want one naming label CODE", err)
 	}
 }
 
 func TestUnstructuredTextBadParams(t *testing.T) {
-	txtCheckBad(t, []txtBadCase{
+	txtKit.checkBad(t, []maskBadCase{
 		{"nothing to match", "type: unstructured_text", "1:1", "give preset: pii"},
 		{"unknown preset", "type: unstructured_text\npreset: everything", "2:9", `unknown preset "everything"`},
 		{"preset mapping", "type: unstructured_text\npreset: {a: 1}", "2:9", "preset is a name"},
@@ -424,7 +365,7 @@ func TestUnstructuredTextFactoryRejectsAIDetect(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := doc.Content[0]
-	p := &Params{Mask: rulesets.Mask{Type: "unstructured_text", Node: n, Pos: rulesets.Pos{File: "test.yaml", Line: 1, Col: 1}, File: "test.yaml"}, c: txtTestCompiler()}
+	p := &Params{Mask: rulesets.Mask{Type: "unstructured_text", Node: n, Pos: rulesets.Pos{File: "test.yaml", Line: 1, Col: 1}, File: "test.yaml"}, c: txtKit.compiler()}
 	_, err := registry["unstructured_text"](p)
 	if err == nil || !strings.Contains(err.Error(), "ai_detect matcher cannot run here") || !strings.Contains(err.Error(), "test.yaml:4:") {
 		t.Errorf("error %v, want the ai_detect refusal at its position", err)
@@ -448,7 +389,7 @@ func TestTxtSeedIndex(t *testing.T) {
 }
 
 func BenchmarkUnstructuredText(b *testing.B) {
-	pl := txtTestMask(b, "{type: unstructured_text, preset: pii}")
+	pl := txtKit.testMask(b, "{type: unstructured_text, preset: pii}")
 	c := &Ctx{sec: MustSecret(txtSecret)}
 	clean := Str(strings.Repeat("Customer called about the delayed order 482913; agreed a partial refund. ", 20))
 	note := Str(txtNote)

@@ -52,13 +52,13 @@ func newTypecast(p *Params) (Mask, error) {
 			if ps.DateFormat == "" {
 				key = "input_date_format"
 			}
-			return nil, p.ErrorAt(xfParamNode(p, key), "%s only applies to typecast_as: date or datetime", key)
+			return nil, p.ErrorAt(p.Param(key), "%s only applies to typecast_as: date or datetime", key)
 		}
 	case "date", "datetime":
 		if ps.DateFormat != "" {
 			f, err := parseDateFormat(ps.DateFormat)
 			if err != nil {
-				return nil, p.ErrorAt(xfParamNode(p, "date_format"), "%s", xfTrimEnginePrefix(err))
+				return nil, p.ErrorAt(p.Param("date_format"), "%s", xfTrimEnginePrefix(err))
 			}
 			m.out, m.outGiven = f, true
 		}
@@ -66,13 +66,13 @@ func newTypecast(p *Params) (Mask, error) {
 		if ps.InputDateFormat != "" {
 			f, err := parseDateFormat(ps.InputDateFormat)
 			if err != nil {
-				return nil, p.ErrorAt(xfParamNode(p, "input_date_format"), "%s", xfTrimEnginePrefix(err))
+				return nil, p.ErrorAt(p.Param("input_date_format"), "%s", xfTrimEnginePrefix(err))
 			}
 			in = xfDateIO{f: f, given: true}
 		}
 		m.in = in
 	default:
-		return nil, p.ErrorAt(xfParamNode(p, "typecast_as"), "typecast_as must be one of string, integer, float, boolean, date or datetime")
+		return nil, p.ErrorAt(p.Param("typecast_as"), "typecast_as must be one of string, integer, float, boolean, date or datetime")
 	}
 	return m, nil
 }
@@ -131,9 +131,9 @@ func xfToInteger(v Value) (Value, error) {
 		return Int(0), nil
 	}
 	s := strings.TrimSpace(v.S)
-	if !xfIsNumber(s) {
+	if !isJSONNumber(s) {
 		s = strings.TrimPrefix(s, "+")
-		if !xfIsNumber(s) {
+		if !isJSONNumber(s) {
 			return Value{}, errXfNoInteger
 		}
 	}

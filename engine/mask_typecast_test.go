@@ -36,8 +36,8 @@ func TestTypecast(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.params+"/"+tc.in.Text(), func(t *testing.T) {
-			pl := xfTestMask(t, "{type: typecast, "+tc.params+"}")
-			if got := xfMust(t, pl, tc.in); !xfSame(got, tc.want) {
+			pl := xfKit.testMask(t, "{type: typecast, "+tc.params+"}")
+			if got := xfKit.must(t, pl, tc.in); !sameValue(got, tc.want) {
 				t.Errorf("got %v %q, want %v %q", got.Kind, got.S, tc.want.Kind, tc.want.S)
 			}
 		})
@@ -55,13 +55,13 @@ func TestTypecast(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run("bad/"+tc.params+"/"+tc.in.Text(), func(t *testing.T) {
-			pl := xfTestMask(t, "{type: typecast, "+tc.params+"}")
-			if _, err := xfRun(pl, xfSecret, tc.in, nil); err == nil {
+			pl := xfKit.testMask(t, "{type: typecast, "+tc.params+"}")
+			if _, err := xfKit.run(pl, xfSecret, tc.in, nil); err == nil {
 				t.Error("no error")
 			}
 		})
 	}
-	xfCheckBad(t, []xfBadCase{
+	xfKit.checkBad(t, []maskBadCase{
 		{"missing", "type: typecast", "1:1", "missing required key \"typecast_as\""},
 		{"unknown type", "type: typecast\ntypecast_as: money", "2:14", "must be one of"},
 		{"format on integer", "type: typecast\ntypecast_as: integer\ndate_format: '%Y'", "3:14", "only applies to typecast_as: date"},

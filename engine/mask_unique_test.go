@@ -12,7 +12,7 @@ func genInjective(t *testing.T, pl Pipeline, inputs []Value, check func(in, out 
 	t.Helper()
 	seen := make(map[string]string, len(inputs))
 	for _, in := range inputs {
-		out := genApply(t, pl, in)
+		out := genKit.must(t, pl, in)
 		if err := check(in, out); err != nil {
 			t.Fatalf("%q → %q: %v", in.S, out.S, err)
 		}
@@ -36,7 +36,7 @@ func genSameShape(in, out Value) error {
 }
 
 func TestImitateUniqueInjective(t *testing.T) {
-	pl := genTestMask(t, `{type: imitate_unique}`)
+	pl := genKit.testMask(t, `{type: imitate_unique}`)
 	t.Run("every 4-digit string", func(t *testing.T) {
 		var in []Value
 		for i := range 10000 {
@@ -85,21 +85,21 @@ func TestImitateUniqueInjective(t *testing.T) {
 }
 
 func TestImitateUnique(t *testing.T) {
-	pl := genTestMask(t, `{type: imitate_unique}`)
-	genCheckDeterminism(t, pl, Str("C-1001"), Num("123456"), Str("abc"))
+	pl := genKit.testMask(t, `{type: imitate_unique}`)
+	genKit.checkDeterminism(t, pl, Str("C-1001"), Num("123456"), Str("abc"))
 	t.Run("ignores the hash input", func(t *testing.T) {
-		a, _ := genRun(pl, genSecret, Str("C-1001"), "", nil)
-		b, _ := genRun(pl, genSecret, Str("C-1001"), "", []byte("some customer"))
+		a, _ := genKit.run(pl, genSecret, Str("C-1001"), nil)
+		b, _ := genKit.run(pl, genSecret, Str("C-1001"), []byte("some customer"))
 		if a.S != b.S {
 			t.Errorf("a hash input changed the output: %q vs %q", a.S, b.S)
 		}
 	})
 	t.Run("seed namespaces", func(t *testing.T) {
-		other := genTestMask(t, `{type: imitate_unique, seed: tracking}`)
+		other := genKit.testMask(t, `{type: imitate_unique, seed: tracking}`)
 		same := 0
 		for i := range 50 {
 			in := Str(fmt.Sprintf("ID%06d", i))
-			if genApply(t, pl, in).S == genApply(t, other, in).S {
+			if genKit.must(t, pl, in).S == genKit.must(t, other, in).S {
 				same++
 			}
 		}
@@ -109,28 +109,28 @@ func TestImitateUnique(t *testing.T) {
 	})
 	t.Run("numbers stay valid", func(t *testing.T) {
 		for _, in := range []string{"0", "5", "-42", "0.125", "-10.5e3", "12345678901234567890123"} {
-			out := genApply(t, pl, Num(in))
-			if out.Kind != Number || !genIsNumber(out.S) || len(out.S) != len(in) {
+			out := genKit.must(t, pl, Num(in))
+			if out.Kind != Number || !isJSONNumber(out.S) || len(out.S) != len(in) {
 				t.Errorf("%s → %+v", in, out)
 			}
 		}
 	})
 	t.Run("nothing to replace", func(t *testing.T) {
 		for _, in := range []Value{Str(""), Str("--/--"), NullValue} {
-			if out := genApply(t, pl, in); !genSame(in, out) {
+			if out := genKit.must(t, pl, in); !sameValue(in, out) {
 				t.Errorf("%+v → %+v, want it unchanged", in, out)
 			}
 		}
 	})
 	t.Run("boolean is an error", func(t *testing.T) {
-		if _, err := genRun(pl, genSecret, Boolean(false), "", nil); err == nil || !strings.Contains(err.Error(), "string or a number") {
+		if _, err := genKit.run(pl, genSecret, Boolean(false), nil); err == nil || !strings.Contains(err.Error(), "string or a number") {
 			t.Errorf("err = %v", err)
 		}
 	})
 }
 
 func TestImitateUniqueErrors(t *testing.T) {
-	genCheckBad(t, []genBadCase{
+	genKit.checkBad(t, []maskBadCase{
 		{"unknown key", "type: imitate_unique\nhash_columns: [a]\n", "2:1", "hash_columns"},
 		{"seed not a string", "type: imitate_unique\nseed: [a]\n", "2:7", "takes a string"},
 	})

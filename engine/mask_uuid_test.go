@@ -8,7 +8,7 @@ import (
 )
 
 func TestImitateUUID(t *testing.T) {
-	pl := genTestMask(t, `{type: imitate_uuid}`)
+	pl := genKit.testMask(t, `{type: imitate_uuid}`)
 	canonical := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	tests := []struct {
 		in string
@@ -23,7 +23,7 @@ func TestImitateUUID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			out := genApply(t, pl, Str(tt.in))
+			out := genKit.must(t, pl, Str(tt.in))
 			if out.Kind != String || !regexp.MustCompile(tt.re).MatchString(out.S) {
 				t.Errorf("%s → %+v, want the shape %s", tt.in, out, tt.re)
 			}
@@ -33,9 +33,9 @@ func TestImitateUUID(t *testing.T) {
 		})
 	}
 	t.Run("same UUID in any form masks alike", func(t *testing.T) {
-		a := genApply(t, pl, Str("123e4567-e89b-42d3-a456-426614174000")).S
-		b := genApply(t, pl, Str("{123E4567-E89B-42D3-A456-426614174000}")).S
-		c := genApply(t, pl, Str("123e4567e89b42d3a456426614174000")).S
+		a := genKit.must(t, pl, Str("123e4567-e89b-42d3-a456-426614174000")).S
+		b := genKit.must(t, pl, Str("{123E4567-E89B-42D3-A456-426614174000}")).S
+		c := genKit.must(t, pl, Str("123e4567e89b42d3a456426614174000")).S
 		norm := func(s string) string {
 			return strings.ToLower(strings.NewReplacer("-", "", "{", "", "}", "").Replace(s))
 		}
@@ -45,7 +45,7 @@ func TestImitateUUID(t *testing.T) {
 	})
 	t.Run("markers kept", func(t *testing.T) {
 		for _, in := range []string{"00000000-0000-0000-0000-000000000000", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"} {
-			if out := genApply(t, pl, Str(in)); out.S != in {
+			if out := genKit.must(t, pl, Str(in)); out.S != in {
 				t.Errorf("%s → %s, want it kept", in, out.S)
 			}
 		}
@@ -71,14 +71,14 @@ func TestImitateUUID(t *testing.T) {
 			return nil
 		})
 	})
-	genCheckDeterminism(t, pl, Str("123e4567-e89b-42d3-a456-426614174000"))
+	genKit.checkDeterminism(t, pl, Str("123e4567-e89b-42d3-a456-426614174000"))
 	t.Run("not a UUID", func(t *testing.T) {
 		for _, in := range []Value{Str("123e4567-e89b-42d3-a456-42661417400"), Str("123e4567-e89b-42d3-a456-42661417400g"), Str("123e4567e-89b-42d3-a456-426614174000"), Num("12"), Boolean(true)} {
-			if _, err := genRun(pl, genSecret, in, "", nil); err == nil || !strings.Contains(err.Error(), "expects a UUID") {
+			if _, err := genKit.run(pl, genSecret, in, nil); err == nil || !strings.Contains(err.Error(), "expects a UUID") {
 				t.Errorf("%+v: err = %v", in, err)
 			}
 		}
-		if out := genApply(t, pl, NullValue); out.Kind != Null {
+		if out := genKit.must(t, pl, NullValue); out.Kind != Null {
 			t.Errorf("null → %+v", out)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskstream/maskstream/engine/textscan"
 	"github.com/maskstream/maskstream/rulesets"
 )
 
@@ -77,7 +78,7 @@ rules:
 	if _, ok := a.Customer["internal_note"]; ok {
 		t.Error("drop left the member in place")
 	}
-	if n, ok := a.Customer["card"].(json.Number); !ok || len(n) != 16 || !xfLuhnValid([]byte(n)) || n == "4111111111111111" {
+	if n, ok := a.Customer["card"].(json.Number); !ok || len(n) != 16 || !textscan.LuhnValid([]byte(n)) || n == "4111111111111111" {
 		t.Errorf("card became %#v", a.Customer["card"])
 	}
 	if e := a.Customer["email"].(string); !strings.HasPrefix(e, "h_") || len(e) != 18 {

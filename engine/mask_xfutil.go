@@ -3,77 +3,9 @@ package engine
 import (
 	"errors"
 	"fmt"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Helpers shared by the transform, date and identifier masks.
-
-// xfParamNode returns the value node of a mask parameter, for errors that
-// point at the parameter rather than at the mask; nil when it is absent.
-func xfParamNode(p *Params, key string) *yaml.Node {
-	n := p.Mask.Node
-	for n != nil && (n.Kind == yaml.DocumentNode || n.Kind == yaml.AliasNode) {
-		if n.Kind == yaml.AliasNode {
-			n = n.Alias
-		} else if len(n.Content) == 1 {
-			n = n.Content[0]
-		} else {
-			return nil
-		}
-	}
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// xfIsNumber reports whether s is a JSON number literal.
-func xfIsNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		start := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == start {
-			return false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		start := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == start {
-			return false
-		}
-	}
-	return i == len(s)
-}
 
 // errXfNotNumber is returned when a mask that keeps JSON types would turn a
 // number into text that is no number.
@@ -83,7 +15,7 @@ var errXfNotNumber = errors.New("the result is not a valid JSON number, and this
 // string, a number stays a number (or it is an error).
 func xfSameKind(orig Value, text string) (Value, error) {
 	if orig.Kind == Number {
-		if !xfIsNumber(text) {
+		if !isJSONNumber(text) {
 			return Value{}, errXfNotNumber
 		}
 		return Num(text), nil

@@ -123,7 +123,7 @@ func newXMLMask(p *Params) (Mask, error) {
 		}
 		what := "transform " + strconv.Itoa(i) + " (" + t.Path.Value + ")"
 		add := func(attr *xmlName, masks *yaml.Node) {
-			pl, err := txtPipeline(p, masks, "masks")
+			pl, err := p.nestedPipeline(masks, "masks", txtPipelineExample)
 			if err != nil {
 				fail(err)
 				return
@@ -175,7 +175,7 @@ func newXMLMask(p *Params) (Mask, error) {
 		}
 	}
 	if prm.FallbackMasks != nil {
-		fb, err := txtPipeline(p, prm.FallbackMasks, "fallback_masks")
+		fb, err := p.nestedPipeline(prm.FallbackMasks, "fallback_masks", txtPipelineExample)
 		if err != nil {
 			fail(err)
 		}
@@ -412,7 +412,7 @@ func (m *xmlMask) startElement(c *Ctx, doc string, frames []xmlFrame, attrs []xm
 				}
 				continue
 			}
-			out, err := txtSubText(c, t.pipe, val)
+			out, err := c.runForText(t.pipe, txtNotText, val)
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.what, err)
 			}
@@ -443,7 +443,7 @@ func (m *xmlMask) endElement(c *Ctx, doc string, f *xmlFrame, off0 int, targets 
 			}
 			continue
 		}
-		out, err := txtSubText(c, t.pipe, text)
+		out, err := c.runForText(t.pipe, txtNotText, text)
 		if err != nil {
 			return fmt.Errorf("%s: %w", t.what, err)
 		}

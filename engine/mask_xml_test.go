@@ -90,7 +90,7 @@ func TestXMLMask(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pl := txtTestMask(t, tt.src)
+			pl := txtKit.testMask(t, tt.src)
 			got := txtMust(t, pl, tt.in)
 			if got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
@@ -122,7 +122,7 @@ func TestTextMasksConcurrent(t *testing.T) {
 		"{type: unstructured_text, preset: pii}",
 		xmlFixed(`  - {path: //note, masks: [{type: unstructured_text, preset: pii}]}`),
 	} {
-		pl := txtTestMask(t, src)
+		pl := txtKit.testMask(t, src)
 		in := "<r><note>" + strings.ReplaceAll(txtNote, "<", "(") + "</note></r>"
 		want := txtMust(t, pl, in)
 		var wg sync.WaitGroup
@@ -132,7 +132,7 @@ func TestTextMasksConcurrent(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range 50 {
-					out, err := txtRun(pl, txtSecret, Str(in), nil)
+					out, err := txtKit.run(pl, txtSecret, Str(in), nil)
 					if err != nil || out.S != want {
 						errs <- fmt.Sprintf("concurrent apply: %q, %v", out.S, err)
 						return
@@ -149,13 +149,13 @@ func TestTextMasksConcurrent(t *testing.T) {
 }
 
 func TestXMLMaskDeterminism(t *testing.T) {
-	pl := txtTestMask(t, xmlFixed(`  - {path: //email, masks: [{type: hash, length: 12}]}`))
+	pl := txtKit.testMask(t, xmlFixed(`  - {path: //email, masks: [{type: hash, length: 12}]}`))
 	doc := `<a><email>jane@corp.com</email><x><email>jane@corp.com</email></x><email>joe@corp.com</email></a>`
 	a := txtMust(t, pl, doc)
 	if b := txtMust(t, pl, doc); a != b {
 		t.Errorf("same secret: %q then %q", a, b)
 	}
-	o, err := txtRun(pl, txtOtherSecret, Str(doc), nil)
+	o, err := txtKit.run(pl, txtOtherSecret, Str(doc), nil)
 	if err != nil || o.S == a {
 		t.Errorf("another secret gave %q, %v", o.S, err)
 	}
@@ -177,7 +177,7 @@ func TestXMLMaskDeterminism(t *testing.T) {
 }
 
 func TestXMLMaskUnstructuredInside(t *testing.T) {
-	pl := txtTestMask(t, xmlFixed(`  - {path: //note, masks: [{type: unstructured_text, preset: pii}]}`))
+	pl := txtKit.testMask(t, xmlFixed(`  - {path: //note, masks: [{type: unstructured_text, preset: pii}]}`))
 	out := txtMust(t, pl, `<t><note>call 415-555-2671 &amp; mail a@corp.com</note></t>`)
 	if strings.Contains(out, "415-555-2671") || strings.Contains(out, "a@corp.com") || !strings.Contains(out, " &amp; mail ") {
 		t.Errorf("got %q", out)
@@ -185,7 +185,7 @@ func TestXMLMaskUnstructuredInside(t *testing.T) {
 }
 
 func TestXMLMaskErrors(t *testing.T) {
-	pl := txtTestMask(t, xmlFixed(`  - {path: /a/b, masks: [{type: from_fixed, value: "V"}]}`))
+	pl := txtKit.testMask(t, xmlFixed(`  - {path: /a/b, masks: [{type: from_fixed, value: "V"}]}`))
 	tests := []struct {
 		name string
 		in   Value
@@ -205,7 +205,7 @@ func TestXMLMaskErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := txtRun(pl, txtSecret, tt.in, nil)
+			_, err := txtKit.run(pl, txtSecret, tt.in, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}
@@ -214,17 +214,17 @@ func TestXMLMaskErrors(t *testing.T) {
 			}
 		})
 	}
-	strict := txtTestMask(t, xmlFixed(`  - {path: //v, masks: [{type: from_fixed, value: "V"}], on_null: error}
+	strict := txtKit.testMask(t, xmlFixed(`  - {path: //v, masks: [{type: from_fixed, value: "V"}], on_null: error}
   - {path: //@w, masks: [{type: from_fixed, value: "V"}], on_null: error}`))
 	for _, in := range []string{`<a><v/></a>`, `<a><v>1</v><x w=""/></a>`} {
-		if _, err := txtRun(strict, txtSecret, Str(in), nil); err == nil || !strings.Contains(err.Error(), "on_null") {
+		if _, err := txtKit.run(strict, txtSecret, Str(in), nil); err == nil || !strings.Contains(err.Error(), "on_null") {
 			t.Errorf("%s: error %v, want the on_null refusal", in, err)
 		}
 	}
 }
 
 func TestXMLMaskFallback(t *testing.T) {
-	pl := txtTestMask(t, xmlFixed(`  - {path: /a, masks: [{type: from_fixed, value: "V"}]}
+	pl := txtKit.testMask(t, xmlFixed(`  - {path: /a, masks: [{type: from_fixed, value: "V"}]}
 fallback_masks: [{type: from_fixed, value: "<redacted/>"}]`))
 	if got := txtMust(t, pl, "not xml at all"); got != "<redacted/>" {
 		t.Errorf("fallback gave %q", got)
@@ -233,16 +233,16 @@ fallback_masks: [{type: from_fixed, value: "<redacted/>"}]`))
 		t.Errorf("valid XML gave %q", got)
 	}
 	// A path that finds nothing is not a parse failure: no fallback.
-	if _, err := txtRun(pl, txtSecret, Str("<b/>"), nil); err == nil || errors.Is(err, io.EOF) {
+	if _, err := txtKit.run(pl, txtSecret, Str("<b/>"), nil); err == nil || errors.Is(err, io.EOF) {
 		t.Errorf("missing path: error %v", err)
 	}
 }
 
 func TestXMLMaskBadParams(t *testing.T) {
-	bad := func(name, path, pos, want string) txtBadCase {
-		return txtBadCase{name, xmlFixed("  - {path: '" + path + "', masks: [{type: do_nothing}]}"), pos, want}
+	bad := func(name, path, pos, want string) maskBadCase {
+		return maskBadCase{name, xmlFixed("  - {path: '" + path + "', masks: [{type: do_nothing}]}"), pos, want}
 	}
-	txtCheckBad(t, []txtBadCase{
+	txtKit.checkBad(t, []maskBadCase{
 		{"no transforms", "type: xml", "1:1", `missing required key "transforms"`},
 		{"empty transforms", "type: xml\ntransforms: []", "1:1", "transforms is empty"},
 		{"unknown key", "type: xml\ntransforms: [{path: /a, masks: [{type: do_nothing}], mask: x}]", "2:54", `unknown key "mask"`},
@@ -291,14 +291,14 @@ func FuzzXML(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	pl, err := txtTryMask(xmlFixed(`  - {path: //b, masks: [{type: from_fixed, value: "M<&>"}], on_missing: skip, on_null: mask}
+	pl, err := txtKit.tryMask(xmlFixed(`  - {path: //b, masks: [{type: from_fixed, value: "M<&>"}], on_missing: skip, on_null: mask}
   - {path: //@id, masks: [{type: hash, length: 8}], on_missing: skip}
   - {path: "/a/*[1]", masks: [{type: from_fixed, value: "z"}], on_missing: skip}`))
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, doc string) {
-		out, err := txtRun(pl, txtSecret, Str(doc), nil)
+		out, err := txtKit.run(pl, txtSecret, Str(doc), nil)
 		if err != nil {
 			if len(doc) >= 8 && strings.Contains(err.Error(), doc) {
 				t.Fatalf("the error quotes the input: %v", err)

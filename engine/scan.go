@@ -208,6 +208,79 @@ func (l *lexer) num() error {
 	return nil
 }
 
+// The scans of objects and arrays share open and next. Both are small
+// enough for the compiler to inline (they return no error, which would
+// make them too costly to inline: the caller builds it), so the masking
+// scan pays no call per member.
+
+// open enters the object or array whose opening byte is at l.i, counting
+// its depth; ok is false when that is deeper than allowed (l.tooDeep).
+// empty reports that close (its closing byte) follows at once: it is
+// passed over too and the container is done.
+func (l *lexer) open(close byte) (empty, ok bool) {
+	l.depth++
+	if l.depth > l.maxDepth {
+		return false, false
+	}
+	l.i++
+	l.ws()
+	if l.i < len(l.src) && l.src[l.i] == close {
+		l.i++
+		l.depth--
+		return true, true
+	}
+	return false, true
+}
+
+// next passes over what follows a member or an element: a ',' and the
+// white space after it (more: another one follows), or close, which ends
+// the container. ok is false for anything else (see l.expectedAfter).
+func (l *lexer) next(close byte) (more, ok bool) {
+	l.ws()
+	if l.i < len(l.src) {
+		switch l.src[l.i] {
+		case ',':
+			l.i++
+			l.ws()
+			return true, true
+		case close:
+			l.i++
+			l.depth--
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// expectedAfter is the error of a byte that is neither ',' nor close after
+// a member or an element.
+func (l *lexer) expectedAfter(close byte) error {
+	if close == '}' {
+		return l.unexpected("',' or '}'")
+	}
+	return l.unexpected("',' or ']'")
+}
+
+// countElements counts the elements of the array whose first element is at
+// l.i. It works on a copy, so l does not move: negative indexes need the
+// length up front.
+func (l lexer) countElements() (int, error) {
+	n := 0
+	for {
+		if err := l.skip(); err != nil {
+			return 0, err
+		}
+		n++
+		l.ws()
+		if l.i < len(l.src) && l.src[l.i] == ',' {
+			l.i++
+			l.ws()
+			continue
+		}
+		return n, nil // the main scan reports what else may follow
+	}
+}
+
 // lit scans true, false or null at l.i.
 func (l *lexer) lit(word string) error {
 	if len(l.src)-l.i < len(word) || string(l.src[l.i:l.i+len(word)]) != word {
@@ -228,15 +301,9 @@ func (l *lexer) skip() error {
 		_, err := l.str()
 		return err
 	case '{':
-		l.depth++
-		if l.depth > l.maxDepth {
+		if empty, ok := l.open('}'); !ok {
 			return l.tooDeep()
-		}
-		l.i++
-		l.ws()
-		if l.i < len(l.src) && l.src[l.i] == '}' {
-			l.i++
-			l.depth--
+		} else if empty {
 			return nil
 		}
 		for {
@@ -255,53 +322,27 @@ func (l *lexer) skip() error {
 			if err := l.skip(); err != nil {
 				return err
 			}
-			l.ws()
-			if l.i >= len(l.src) {
-				return l.unexpected("',' or '}'")
-			}
-			if l.src[l.i] == ',' {
-				l.i++
-				l.ws()
-				continue
-			}
-			if l.src[l.i] == '}' {
-				l.i++
-				l.depth--
+			if more, ok := l.next('}'); !ok {
+				return l.expectedAfter('}')
+			} else if !more {
 				return nil
 			}
-			return l.unexpected("',' or '}'")
 		}
 	case '[':
-		l.depth++
-		if l.depth > l.maxDepth {
+		if empty, ok := l.open(']'); !ok {
 			return l.tooDeep()
-		}
-		l.i++
-		l.ws()
-		if l.i < len(l.src) && l.src[l.i] == ']' {
-			l.i++
-			l.depth--
+		} else if empty {
 			return nil
 		}
 		for {
 			if err := l.skip(); err != nil {
 				return err
 			}
-			l.ws()
-			if l.i >= len(l.src) {
-				return l.unexpected("',' or ']'")
-			}
-			if l.src[l.i] == ',' {
-				l.i++
-				l.ws()
-				continue
-			}
-			if l.src[l.i] == ']' {
-				l.i++
-				l.depth--
+			if more, ok := l.next(']'); !ok {
+				return l.expectedAfter(']')
+			} else if !more {
 				return nil
 			}
-			return l.unexpected("',' or ']'")
 		}
 	case 't':
 		return l.lit("true")

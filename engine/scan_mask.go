@@ -88,20 +88,50 @@ func (s *scanner) selects(n *mnode) bool {
 	return false
 }
 
-func (s *scanner) object(n *mnode) error {
-	s.depth++
-	if s.depth > s.maxDepth {
-		return s.tooDeep()
+// items tracks, over the members of an object or the elements of an
+// array, what dropping one must cut from the output.
+type items struct {
+	kept      bool // an earlier item stays
+	dropFirst bool // every item so far was dropped
+	comma     int  // offset of the last ',' passed
+}
+
+// settle records how the item that started at start ended: kept, or
+// dropped by a mask and cut from the output with the ',' before it (or,
+// for a first item, the ',' after it: see passComma). items goes by value,
+// so once inlined it lives in registers.
+func (s *scanner) settle(it items, start int, dropped bool) items {
+	switch {
+	case !dropped:
+		it.kept = true
+	case it.kept:
+		s.flushTo(it.comma)
+		s.last = s.i
+	default:
+		s.flushTo(start)
+		it.dropFirst = true
+		s.last = s.i
 	}
-	c := s.c
-	s.i++
-	s.ws()
-	if s.i < len(s.src) && s.src[s.i] == '}' {
-		s.i++
-		s.depth--
+	return it
+}
+
+// passComma records the ',' at comma that next passed over.
+func (s *scanner) passComma(it items, comma int) items {
+	it.comma = comma
+	if it.dropFirst && !it.kept {
+		s.last = comma + 1
+	}
+	return it
+}
+
+func (s *scanner) object(n *mnode) error {
+	if empty, ok := s.open('}'); !ok {
+		return s.tooDeep()
+	} else if empty {
 		return nil
 	}
-	kept, dropFirst, comma := false, false, 0
+	c := s.c
+	var it items
 	for {
 		if s.i >= len(s.src) || s.src[s.i] != '"' {
 			return s.unexpected("a member name in double quotes")
@@ -141,51 +171,25 @@ func (s *scanner) object(n *mnode) error {
 			return err
 		}
 		c.path = c.path[:len(c.path)-1]
-		if dropped {
-			if kept {
-				s.flushTo(comma)
-			} else {
-				s.flushTo(ks)
-				dropFirst = true
-			}
-			s.last = s.i
-		} else {
-			kept = true
-		}
+		it = s.settle(it, ks, dropped)
 		s.ws()
-		if s.i < len(s.src) {
-			switch s.src[s.i] {
-			case ',':
-				comma = s.i
-				s.i++
-				s.ws()
-				if dropFirst && !kept {
-					s.last = comma + 1
-				}
-				continue
-			case '}':
-				s.i++
-				s.depth--
-				return nil
-			}
+		comma := s.i
+		if more, ok := s.next('}'); !ok {
+			return s.expectedAfter('}')
+		} else if !more {
+			return nil
 		}
-		return s.unexpected("',' or '}'")
+		it = s.passComma(it, comma)
 	}
 }
 
 func (s *scanner) array(n *mnode) error {
-	s.depth++
-	if s.depth > s.maxDepth {
+	if empty, ok := s.open(']'); !ok {
 		return s.tooDeep()
-	}
-	c := s.c
-	s.i++
-	s.ws()
-	if s.i < len(s.src) && s.src[s.i] == ']' {
-		s.i++
-		s.depth--
+	} else if empty {
 		return nil
 	}
+	c := s.c
 	size := 0
 	if n != nil && len(n.neg) > 0 {
 		var err error
@@ -193,7 +197,7 @@ func (s *scanner) array(n *mnode) error {
 			return err
 		}
 	}
-	kept, dropFirst, comma := false, false, 0
+	var it items
 	for idx := 0; ; idx++ {
 		es := s.i
 		var child *mnode
@@ -206,55 +210,15 @@ func (s *scanner) array(n *mnode) error {
 			return err
 		}
 		c.path = c.path[:len(c.path)-1]
-		if dropped {
-			if kept {
-				s.flushTo(comma)
-			} else {
-				s.flushTo(es)
-				dropFirst = true
-			}
-			s.last = s.i
-		} else {
-			kept = true
-		}
+		it = s.settle(it, es, dropped)
 		s.ws()
-		if s.i < len(s.src) {
-			switch s.src[s.i] {
-			case ',':
-				comma = s.i
-				s.i++
-				s.ws()
-				if dropFirst && !kept {
-					s.last = comma + 1
-				}
-				continue
-			case ']':
-				s.i++
-				s.depth--
-				return nil
-			}
+		comma := s.i
+		if more, ok := s.next(']'); !ok {
+			return s.expectedAfter(']')
+		} else if !more {
+			return nil
 		}
-		return s.unexpected("',' or ']'")
-	}
-}
-
-// countElements counts the elements of the array whose first element is at
-// s.i, without moving s.i (negative indexes need the length up front).
-func (s *scanner) countElements() (int, error) {
-	l := s.lexer
-	n := 0
-	for {
-		if err := l.skip(); err != nil {
-			return 0, err
-		}
-		n++
-		l.ws()
-		if l.i < len(l.src) && l.src[l.i] == ',' {
-			l.i++
-			l.ws()
-			continue
-		}
-		return n, nil // the main scan reports what else may follow
+		it = s.passComma(it, comma)
 	}
 }
 
@@ -447,9 +411,9 @@ func rawKind(raw []byte) Kind {
 func (s *scanner) appendValue(dst []byte, v Value) ([]byte, error) {
 	switch v.Kind {
 	case String:
-		return appendQuoted(dst, v.S), nil
+		return AppendJSONString(dst, v.S, false), nil
 	case Number:
-		if !validNumber(v.S) {
+		if !isJSONNumber(v.S) {
 			return dst, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "a mask returned a number that is not a valid JSON number"}
 		}
 		return append(dst, v.S...), nil

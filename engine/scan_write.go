@@ -102,10 +102,14 @@ var needsEscape = func() (t [256]bool) {
 	return
 }()
 
-// appendQuoted appends s as a JSON string. Runs of plain bytes are copied in
-// bulk; invalid UTF-8 (which a mask should never produce) becomes U+FFFD so
-// the output is always valid JSON.
-func appendQuoted(dst []byte, s string) []byte {
+// AppendJSONString appends s to dst as a quoted JSON string: the engine
+// writes every string a mask returns with it. Runs of plain bytes are
+// copied in bulk; invalid UTF-8 (which a mask should never produce)
+// becomes U+FFFD, so the output is always valid JSON. jsSafe also escapes
+// U+2028 and U+2029, as encoding/json does, so the text is safe inside
+// JavaScript too (the HTTP API's own response fields); masked records are
+// written without it.
+func AppendJSONString(dst []byte, s string, jsSafe bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -116,14 +120,19 @@ func appendQuoted(dst []byte, s string) []byte {
 		}
 		if c >= utf8.RuneSelf {
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
+			switch {
+			case r == utf8.RuneError && n == 1:
 				dst = append(dst, s[start:i]...)
 				dst = append(dst, "\ufffd"...)
-				i++
-				start = i
+			case jsSafe && (r == '\u2028' || r == '\u2029'):
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			default:
+				i += n
 				continue
 			}
 			i += n
+			start = i
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -146,11 +155,46 @@ func appendQuoted(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// validNumber reports whether s is a JSON number literal.
-func validNumber(s string) bool {
-	if s == "" {
+// isJSONNumber reports whether s is a JSON number literal (RFC 8259), the
+// same grammar lexer.num scans, without building an error: masks ask it
+// at mask time and the writer checks every number a mask returns.
+func isJSONNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		i = digitsEnd(s, i)
+	default:
 		return false
 	}
-	l := lexer{src: unsafe.Slice(unsafe.StringData(s), len(s))}
-	return l.num() == nil && l.i == len(s)
+	if i < len(s) && s[i] == '.' {
+		start := i + 1
+		if i = digitsEnd(s, start); i == start {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		start := i
+		if i = digitsEnd(s, i); i == start {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// digitsEnd returns the offset of the first byte at or after i that is no
+// ASCII digit.
+func digitsEnd(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
 }

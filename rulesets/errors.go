@@ -35,7 +35,10 @@ func Errorf(pos Pos, format string, args ...any) *Error {
 // first problem.
 type ErrorList []*Error
 
-func (l ErrorList) Error() string {
+func (l ErrorList) Error() string { return joinLines(l) }
+
+// joinLines is the text of a list of errors: one error a line.
+func joinLines[E error](l []E) string {
 	var b strings.Builder
 	for i, e := range l {
 		if i > 0 {

@@ -187,16 +187,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 // loaded are in the store; a file that failed keeps its previous version.
 type LoadError []*FileError
 
-func (l LoadError) Error() string {
-	var b strings.Builder
-	for i, e := range l {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
+func (l LoadError) Error() string { return joinLines(l) }
 
 func (l LoadError) err() error {
 	if len(l) == 0 {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -62,21 +60,13 @@ type demoFlags struct {
 
 func runDemo(ctx context.Context, env *cliEnv, args []string) int {
 	var f demoFlags
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), demoUsage)
-		fs.PrintDefaults()
-	}
+	fs := newCmdFlags(env, "demo", demoUsage, false)
 	fs.StringVar(&f.http, "http", "127.0.0.1:8080", "HTTP server `address` (loopback; empty: no HTTP server)")
 	fs.IntVar(&f.rate, "rate", 20, "records per second the producer writes to each source")
 	fs.DurationVar(&f.duration, "duration", 0, "stop by itself after this long (0: run until Ctrl-C)")
 	fs.StringVar(&f.logLevel, "log-level", "warn", "log `level`: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || f.rate < 1 || f.rate > 100000 {
 		fmt.Fprintln(env.stderr, "maskstream demo: takes no arguments; -rate is 1 to 100000")

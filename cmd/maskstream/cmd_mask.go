@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/maskstream/maskstream/engine"
@@ -59,8 +56,7 @@ type maskFlags struct {
 }
 
 func runMask(ctx context.Context, env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("mask", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newCmdFlags(env, "mask", maskUsage, true)
 	var f maskFlags
 	fs.StringVar(&f.ruleset, "r", "", "the ruleset `file` to mask with (required)")
 	fs.StringVar(&f.secretEnv, "secret-env", "MASKSTREAM_RUN_SECRET", "read the run secret from this environment `variable`")
@@ -68,19 +64,8 @@ func runMask(ctx context.Context, env *cliEnv, args []string) int {
 	fs.StringVar(&f.deadLetter, "dead-letter", "", "write records that cannot be masked to this `file` (JSON lines with the original record)")
 	fs.IntVar(&f.maxDepth, "max-depth", engine.DefaultMaxDepth, "deepest nesting of objects and arrays a record may have")
 	fs.IntVar(&f.maxBytes, "max-bytes", engine.DefaultMaxBytes, "longest record accepted, in bytes")
-	printUsage := func(w io.Writer) {
-		fmt.Fprint(w, maskUsage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(env.stdout)
-			return 0
-		}
-		fmt.Fprintf(env.stderr, "maskstream mask: %v\n\n", err)
-		printUsage(env.stderr)
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(env.stderr, "maskstream mask: "+format+"\n", a...)
@@ -88,7 +73,7 @@ func runMask(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	if f.ruleset == "" {
 		fmt.Fprint(env.stderr, "maskstream mask: give the ruleset with -r FILE\n\n")
-		printUsage(env.stderr)
+		fs.printUsage(env.stderr)
 		return 2
 	}
 	if f.maxDepth <= 0 || f.maxBytes <= 0 {
@@ -171,24 +156,11 @@ func runMask(ctx context.Context, env *cliEnv, args []string) int {
 
 // maskSecret reads the run secret from -secret-file or the environment.
 func maskSecret(env *cliEnv, f maskFlags) (*engine.Secret, error) {
-	var raw, src string
-	if f.secretFile != "" {
-		b, err := os.ReadFile(f.secretFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading the run secret: %w", err)
-		}
-		raw, src = strings.TrimRight(string(b), "\r\n"), "the run secret file "+f.secretFile
-	} else {
-		raw, src = env.getenv(f.secretEnv), f.secretEnv
-	}
-	if raw == "" {
+	sec, _, err := loadSecret(env, f.secretEnv, f.secretFile, "the run secret file", true)
+	if err == nil && sec == nil {
 		return nil, fmt.Errorf("no run secret: set %s to a random string of 16 to 256 characters (for example: export %s=$(openssl rand -hex 32)), or give -secret-file FILE; keep it: the same secret gives the same masked values", f.secretEnv, f.secretEnv)
 	}
-	sec, err := engine.NewSecret(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src, err)
-	}
-	return sec, nil
+	return sec, err
 }
 
 // ndjsonMasker masks NDJSON streams into one output.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,23 +59,14 @@ type runFlags struct {
 
 func runRun(ctx context.Context, env *cliEnv, args []string) int {
 	var f runFlags
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), runUsage)
-		fs.PrintDefaults()
-	}
+	fs := newCmdFlags(env, "run", runUsage, false)
 	fs.StringVar(&f.config, "c", "maskstream.yaml", "the daemon's config `file`")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "maskstream run: unexpected argument %q\n", fs.Arg(0))
+	if !fs.noArgs() {
 		return 2
 	}
 	log, err := newLogger(env.stderr, f.logFormat, f.logLevel)

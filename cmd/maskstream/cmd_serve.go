@@ -60,12 +60,7 @@ type serveFlags struct {
 
 func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	var f serveFlags
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), serveUsage)
-		fs.PrintDefaults()
-	}
+	fs := newCmdFlags(env, "serve", serveUsage, false)
 	fs.StringVar(&f.config, "c", "", "the daemon's config `file` (maskstream.yaml)")
 	fs.StringVar(&f.rulesets, "rulesets", "", "rulesets `dir`: every *.yaml in it is a ruleset named after the file")
 	fs.StringVar(&f.data, "data", "", "data `dir` for uploaded ruleset plans (empty: uploads are kept in memory only)")
@@ -75,14 +70,10 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.BoolVar(&f.insecure, "insecure-no-auth", false, "serve without tokens (loopback addresses only)")
 	fs.BoolVar(&f.allowRequestSecret, "allow-request-secret", false, "let mask requests carry their own run_secret")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "maskstream serve: unexpected argument %q\n", fs.Arg(0))
+	if !fs.noArgs() {
 		return 2
 	}
 	f.set = map[string]bool{}
@@ -188,28 +179,6 @@ func httpapiConfigFrom(c *config.Config) httpapi.Config {
 	return out
 }
 
-// serveRunSecret reads the run secret: MASKSTREAM_RUN_SECRET, else the
-// secret file. Nil without either.
-func serveRunSecret(env *cliEnv, file string) (*engine.Secret, error) {
-	raw := env.getenv("MASKSTREAM_RUN_SECRET")
-	src := "MASKSTREAM_RUN_SECRET"
-	if raw == "" && file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("reading the run secret file: %w", err)
-		}
-		raw, src = strings.TrimRight(string(b), "\r\n"), "the run secret file "+file
-	}
-	if raw == "" {
-		return nil, nil
-	}
-	sec, err := engine.NewSecret(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src, err)
-	}
-	return sec, nil
-}
-
 func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) error {
 	setup, err := serveSetupFrom(f)
 	if err != nil {
@@ -218,7 +187,8 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 	for _, w := range setup.configWarning {
 		log.Warn(w)
 	}
-	sec, err := serveRunSecret(env, setup.secretFile)
+	// MASKSTREAM_RUN_SECRET, else the secret file; nil without either.
+	sec, _, err := loadSecret(env, runSecretEnv, setup.secretFile, "the run secret file", false)
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,22 +35,10 @@ Flags:
 `
 
 func runValidate(_ context.Context, env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newCmdFlags(env, "validate", validateUsage, true)
 	listMasks := fs.Bool("list-masks", false, "print the mask types this build knows, one per line")
-	printUsage := func(w io.Writer) {
-		fmt.Fprint(w, validateUsage)
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(env.stdout)
-			return 0
-		}
-		fmt.Fprintf(env.stderr, "maskstream validate: %v\n\n", err)
-		printUsage(env.stderr)
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *listMasks {
 		for _, t := range engine.MaskTypes() {
@@ -65,7 +50,7 @@ func runValidate(_ context.Context, env *cliEnv, args []string) int {
 			return 0
 		}
 		fmt.Fprint(env.stderr, "maskstream validate: name at least one ruleset file\n\n")
-		printUsage(env.stderr)
+		fs.printUsage(env.stderr)
 		return 2
 	}
 	files, err := rulesetFiles(fs.Args())

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,22 +39,13 @@ Flags:
 `
 
 func runValidateConfig(_ context.Context, env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("validate-config", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), validateConfigUsage)
-		fs.PrintDefaults()
-	}
+	fs := newCmdFlags(env, "validate-config", validateConfigUsage, false)
 	file := fs.String("c", "maskstream.yaml", "the daemon's config `file`")
 	secrets := fs.Bool("secrets", false, "also check that every secret the config names can be read")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "maskstream validate-config: unexpected argument %q\n", fs.Arg(0))
+	if !fs.noArgs() {
 		return 2
 	}
 	cfg, err := config.Load(*file)

@@ -23,19 +23,38 @@ var errNoRunSecret = errors.New("no run secret: set " + runSecretEnv + " to a ra
 // file. It returns where it came from, for the start-up log; never the
 // secret. A missing secret is errNoRunSecret.
 func readRunSecret(env *cliEnv, file string) (*engine.Secret, string, error) {
-	raw, src := env.getenv(runSecretEnv), runSecretEnv
+	sec, src, err := loadSecret(env, runSecretEnv, file, "run_secret_file", false)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case sec == nil && file != "":
+		return nil, "", fmt.Errorf("run_secret_file %s is empty: %w", file, errNoRunSecret)
+	case sec == nil:
+		return nil, "", errNoRunSecret
+	}
+	return sec, src, nil
+}
+
+// loadSecret reads a run secret from the environment variable envVar or
+// from file (named fileLabel in messages), whichever holds one: the
+// variable first, or with fileWins, only the file when one is given. It
+// returns where the secret came from (envVar, or fileLabel and the file's
+// name), never the secret, and a nil Secret when neither holds one.
+func loadSecret(env *cliEnv, envVar, file, fileLabel string, fileWins bool) (*engine.Secret, string, error) {
+	var raw, src string
+	if !fileWins || file == "" {
+		raw, src = env.getenv(envVar), envVar
+	}
 	if raw == "" && file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return nil, "", fmt.Errorf("reading run_secret_file: %w", err)
+			return nil, "", fmt.Errorf("reading %s: %w", fileLabel, err)
 		}
-		raw, src = strings.TrimRight(string(b), "\r\n"), "run_secret_file "+file
-		if raw == "" {
-			return nil, "", fmt.Errorf("run_secret_file %s is empty: %w", file, errNoRunSecret)
-		}
+		// A mount or an editor may end the file with a line break.
+		raw, src = strings.TrimRight(string(b), "\r\n"), fileLabel+" "+file
 	}
 	if raw == "" {
-		return nil, "", errNoRunSecret
+		return nil, "", nil
 	}
 	sec, err := engine.NewSecret(raw)
 	if err != nil {

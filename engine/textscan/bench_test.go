@@ -34,7 +34,7 @@ var baseline = []struct {
 				d = append(d, s[i])
 			}
 		}
-		return luhn(d)
+		return LuhnValid(d)
 	}},
 	{re: regexp.MustCompile(`\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b`), check: func(s string) bool { return ssnValid(s[0:3], s[4:6], s[7:11]) }},
 	{re: regexp.MustCompile(`\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`), check: func(s string) bool {

@@ -57,7 +57,7 @@ func cardAt(t string, i int) (int, bool) {
 		if total < 13 || total > 19 || !cardShape(glen[:k], total) {
 			continue
 		}
-		if !numAfter(t, gend[k-1]) || !luhn(digits[:total]) {
+		if !numAfter(t, gend[k-1]) || !LuhnValid(digits[:total]) {
 			continue
 		}
 		return gend[k-1], true
@@ -85,22 +85,29 @@ func cardShape(g []int, total int) bool {
 	return last >= 1 && last <= 4
 }
 
-// luhn reports whether ASCII digits pass the Luhn check.
-func luhn(d []byte) bool {
+// LuhnValid reports whether ASCII digits pass the Luhn check.
+func LuhnValid(d []byte) bool {
+	return len(d) >= 2 && LuhnDigit(d[:len(d)-1]) == d[len(d)-1]
+}
+
+// LuhnDigit returns the check digit that makes payload‖digit pass the
+// Luhn check (payload is ASCII digits): what card numbers end with, and
+// what the engine sets when it generates one.
+func LuhnDigit(payload []byte) byte {
 	sum := 0
-	double := false
-	for k := len(d) - 1; k >= 0; k-- {
-		v := int(d[k] - '0')
+	double := true // the digit left of the check digit is doubled
+	for i := len(payload) - 1; i >= 0; i-- {
+		d := int(payload[i] - '0')
 		if double {
-			v *= 2
-			if v > 9 {
-				v -= 9
+			d *= 2
+			if d > 9 {
+				d -= 9
 			}
 		}
-		sum += v
+		sum += d
 		double = !double
 	}
-	return sum%10 == 0
+	return byte('0' + (10-sum%10)%10)
 }
 
 // ssnAt matches a US social security number ddd-dd-dddd: area not 000, 666

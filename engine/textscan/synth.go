@@ -192,30 +192,19 @@ func countryCodeLen(d [3]byte) int {
 func fakeCard(dst []byte, orig string, src Source) []byte {
 	base := len(dst)
 	dst = keepDigits(dst, orig, 2, src)
-	// Fix the Luhn digit: the last digit makes the sum a multiple of 10.
+	// The last digit becomes the Luhn check digit of the ones before it;
+	// the separators between them do not count.
 	out := dst[base:]
-	last := -1
-	sum, double := 0, true
-	for i := len(out) - 1; i >= 0; i-- {
-		if !isDigit(out[i]) {
-			continue
-		}
-		if last < 0 {
+	var buf [24]byte // a card has at most 19 digits
+	digits, last := buf[:0], -1
+	for i, c := range out {
+		if isDigit(c) {
+			digits = append(digits, c)
 			last = i
-			continue
 		}
-		v := int(out[i] - '0')
-		if double {
-			v *= 2
-			if v > 9 {
-				v -= 9
-			}
-		}
-		sum += v
-		double = !double
 	}
 	if last >= 0 {
-		out[last] = byte('0' + (10-sum%10)%10)
+		out[last] = LuhnDigit(digits[:len(digits)-1])
 	}
 	return dst
 }
