@@ -1,13 +1,12 @@
 package kafka
 
 import (
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -36,20 +35,7 @@ type ClusterConfig struct {
 }
 
 // TLSConfig is the client side of TLS to the brokers.
-type TLSConfig struct {
-	// CAFile is a PEM bundle of the CAs to trust instead of the system
-	// roots.
-	CAFile string
-	// CertFile and KeyFile are a client certificate for mutual TLS; both
-	// or neither.
-	CertFile string
-	KeyFile  string
-	// InsecureSkipVerify disables certificate verification. For tests
-	// only.
-	InsecureSkipVerify bool
-	// ServerName overrides the name checked in the broker certificates.
-	ServerName string
-}
+type TLSConfig = netx.TLSConfig
 
 // SASLConfig is SASL authentication to the brokers.
 type SASLConfig struct {
@@ -117,9 +103,9 @@ func (c ClusterConfig) clientOpts(logger *slog.Logger) ([]kgo.Opt, error) {
 		opts = append(opts, kgo.MetadataMinAge(c.MetadataMinAge))
 	}
 	if c.TLS != nil {
-		tc, err := c.TLS.build()
+		tc, err := c.TLS.Build()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("kafka: %w", err)
 		}
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}
@@ -134,33 +120,6 @@ func (c ClusterConfig) clientOpts(logger *slog.Logger) ([]kgo.Opt, error) {
 		}
 	}
 	return opts, nil
-}
-
-func (t *TLSConfig) build() (*tls.Config, error) {
-	tc := &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // opt-in, documented as test-only
-		ServerName:         t.ServerName,
-	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka: reading TLS ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("kafka: TLS ca_file %s holds no PEM certificate", t.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka: loading TLS client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
 
 // kgoLogger sends kgo's logs to slog. kgo's info level is chatty (every

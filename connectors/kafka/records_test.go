@@ -99,7 +99,7 @@ func TestProducedRecycling(t *testing.T) {
 			}
 			s := &Sink{sem: make(chan struct{}, 1)}
 			s.sem <- struct{}{}
-			s.inflight.add()
+			s.inflight.Add()
 			s.promise(kr, nil)
 			if called != 1 || got != nil {
 				t.Errorf("done called %d times with %v, want once with nil", called, got)
@@ -107,35 +107,9 @@ func TestProducedRecycling(t *testing.T) {
 			if ctx.Done() != nil || ctx.Err() != nil {
 				t.Error("a recycled record's Context ended")
 			}
-			if err := s.inflight.wait(context.Background()); err != nil {
+			if err := s.inflight.Wait(context.Background()); err != nil {
 				t.Errorf("in flight after done: %v", err)
 			}
 		})
-	}
-}
-
-func TestInflightWait(t *testing.T) {
-	var f inflight
-	if err := f.wait(context.Background()); err != nil {
-		t.Fatalf("wait with nothing in flight: %v", err)
-	}
-	f.add()
-	f.add()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := f.wait(ctx); err == nil {
-		t.Fatal("wait returned nil with records in flight and its ctx ended")
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- f.wait(context.Background()) }()
-	f.done()
-	f.add() // the count touches zero only at the end
-	f.done()
-	f.done()
-	if err := <-waited; err != nil {
-		t.Fatalf("wait: %v", err)
-	}
-	if n := f.n.Load(); n != 0 {
-		t.Fatalf("in flight = %d after every done, want 0", n)
 	}
 }

@@ -1,12 +1,13 @@
 package kafka
 
 import (
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -119,7 +120,7 @@ type Sink struct {
 	limits   *topicLimits
 	solo     *soloRetrier  // nil when transactional: a second client is outside the transaction
 	sem      chan struct{} // one slot per in-flight record
-	inflight inflight
+	inflight netx.Inflight
 	closed   atomic.Bool
 	ownsCl   bool      // Close closes cl (false when a transactional source owns it)
 	txn      *txnGuard // nil unless transactional
@@ -206,7 +207,7 @@ func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(erro
 		<-s.sem
 		return ErrNotInTransaction
 	}
-	s.inflight.add()
+	s.inflight.Add()
 	p := getProduced(rec, done)
 	// The record's lifetime is not the caller's ctx: a record cancelled
 	// half way would leave a gap before the records after it.
@@ -238,7 +239,7 @@ func (s *Sink) finish(p *produced, err error) {
 	putProduced(p)
 	done(err)
 	<-s.sem
-	s.inflight.done()
+	s.inflight.Done()
 }
 
 func (s *Sink) classify(r *kgo.Record, err error) error {
@@ -253,7 +254,7 @@ func (s *Sink) classify(r *kgo.Record, err error) error {
 // Flush waits until every written record's done has been called, or ctx
 // ends.
 func (s *Sink) Flush(ctx context.Context) error {
-	return s.inflight.wait(ctx)
+	return s.inflight.Wait(ctx)
 }
 
 // Close flushes for at most CloseTimeout, then closes the client; records
@@ -281,44 +282,3 @@ func (s *Sink) Close() error {
 // inflight counts written records whose done has not returned, so Flush
 // can wait for zero with a ctx. The count is atomic, taken twice per
 // record; the lock is only for a waiter's channel.
-type inflight struct {
-	n    atomic.Int64
-	mu   sync.Mutex
-	zero chan struct{} // closed (and cleared) when n drops to 0 while someone waits
-}
-
-func (f *inflight) add() { f.n.Add(1) }
-
-func (f *inflight) done() {
-	if f.n.Add(-1) != 0 {
-		return
-	}
-	f.mu.Lock()
-	if f.zero != nil {
-		close(f.zero)
-		f.zero = nil
-	}
-	f.mu.Unlock()
-}
-
-func (f *inflight) wait(ctx context.Context) error {
-	for {
-		f.mu.Lock()
-		if f.n.Load() == 0 {
-			f.mu.Unlock()
-			return nil
-		}
-		if f.zero == nil {
-			f.zero = make(chan struct{})
-		}
-		zero := f.zero
-		f.mu.Unlock()
-		// A wake-up may be stale (the count touched zero and rose again):
-		// look again.
-		select {
-		case <-zero:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}

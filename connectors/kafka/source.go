@@ -1,12 +1,13 @@
 package kafka
 
 import (
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -152,7 +153,7 @@ type Source struct {
 	logger *slog.Logger
 	lanes  laneSet
 	ran    atomic.Bool
-	errLog errLimiter
+	errLog netx.ErrLimiter
 }
 
 var (
@@ -276,7 +277,7 @@ func (s *Source) checkFetchErrors(fetches kgo.Fetches) error {
 			fatal = fmt.Errorf("kafka: consuming %s[%d]: %w", topic, partition, err)
 			return
 		}
-		if s.errLog.allow(err.Error()) {
+		if s.errLog.Allow(err.Error()) {
 			s.logger.Warn("kafka: fetch error, retrying", "topic", topic, "partition", partition, "err", err)
 		}
 	})
@@ -361,27 +362,4 @@ func (s *Source) onLost(_ context.Context, _ *kgo.Client, lost map[string][]int3
 		s.logger.Warn("kafka: partitions lost (session expired or fenced); uncommitted records will be re-read", "partitions", len(lost))
 	}
 	s.lanes.release(lost)
-}
-
-// errLimiter keeps a repeating error from flooding the log.
-type errLimiter struct {
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-func (l *errLimiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.last == nil {
-		l.last = make(map[string]time.Time)
-	}
-	now := time.Now()
-	if t, ok := l.last[key]; ok && now.Sub(t) < 30*time.Second {
-		return false
-	}
-	if len(l.last) > 256 {
-		clear(l.last)
-	}
-	l.last[key] = now
-	return true
 }

@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"context"
 	"errors"
 	"fmt"
@@ -51,7 +53,7 @@ type TxnSource struct {
 	logger *slog.Logger
 	lanes  laneSet
 	ran    atomic.Bool
-	errLog errLimiter
+	errLog netx.ErrLimiter
 
 	mu       sync.Mutex
 	want     map[topicPartition]int64 // last offset delivered per partition in this batch
@@ -277,7 +279,7 @@ func (s *TxnSource) checkFetchErrors(fetches kgo.Fetches) error {
 			fatal = fmt.Errorf("kafka: consuming %s[%d]: %w", topic, partition, err)
 			return
 		}
-		if s.errLog.allow(err.Error()) {
+		if s.errLog.Allow(err.Error()) {
 			s.logger.Warn("kafka: fetch error, retrying", "topic", topic, "partition", partition, "err", err)
 		}
 	})

@@ -1,6 +1,8 @@
 package nats
 
 import (
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"context"
 	"errors"
 	"fmt"
@@ -74,12 +76,12 @@ type CoreSink struct {
 	logger   *slog.Logger
 	sem      chan struct{}
 	in       chan coreEntry
-	inflight inflight
+	inflight netx.Inflight
 	closed   atomic.Bool
 	quit     chan struct{}
 	stopped  chan struct{}
 	quitOnce sync.Once
-	errLog   errLimiter
+	errLog   netx.ErrLimiter
 }
 
 type coreEntry struct {
@@ -133,7 +135,7 @@ func (s *CoreSink) Write(ctx context.Context, rec *connectors.Record, done func(
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s.inflight.add()
+	s.inflight.Add()
 	s.in <- coreEntry{msg: &natsgo.Msg{Subject: rec.Topic, Data: rec.Value, Header: toNATS(rec.Headers)}, done: done}
 	return nil
 }
@@ -168,7 +170,7 @@ func (s *CoreSink) run() {
 // send publishes and flushes batch until the flush succeeds; it returns
 // false if the sink closed first.
 func (s *CoreSink) send(batch []coreEntry) bool {
-	bo := newBackoff(100*time.Millisecond, 5*time.Second)
+	bo := &netx.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		kept := batch[:0]
 		var err error
@@ -196,10 +198,10 @@ func (s *CoreSink) send(batch []coreEntry) bool {
 			}
 			return true
 		}
-		if s.errLog.allow(err.Error()) {
+		if s.errLog.Allow(err.Error()) {
 			s.logger.Warn("nats: publish failed, retrying the batch in order", "records", len(batch), "err", err)
 		}
-		if !bo.sleep(s.quit) {
+		if !bo.Sleep(s.quit) {
 			return false
 		}
 	}
@@ -208,7 +210,7 @@ func (s *CoreSink) send(batch []coreEntry) bool {
 func (s *CoreSink) finish(e coreEntry, err error) {
 	e.done(err)
 	<-s.sem
-	s.inflight.done()
+	s.inflight.Done()
 }
 
 func (s *CoreSink) failAll(batch []coreEntry) {
@@ -228,7 +230,7 @@ func (s *CoreSink) failAll(batch []coreEntry) {
 // Flush waits until every written record's done has been called, or ctx
 // ends.
 func (s *CoreSink) Flush(ctx context.Context) error {
-	return s.inflight.wait(ctx)
+	return s.inflight.Wait(ctx)
 }
 
 // Close flushes for at most CloseTimeout, stops the publishing goroutine

@@ -1,6 +1,8 @@
 package nats
 
 import (
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"context"
 	"fmt"
 	"time"
@@ -174,11 +176,11 @@ func (s *JetStreamSink) recover(window []*pubEntry) ([]*pubEntry, bool) {
 		return window, true
 	}
 	start, republished := time.Now(), 0
-	if s.errLog.allow("republish") {
+	if s.errLog.Allow("republish") {
 		s.logger.Warn("nats: publish failed; holding new records and publishing the unacknowledged ones again in order",
 			"subject", window[0].msg.Subject, "unacknowledged", len(window), "err", window[0].err)
 	}
-	bo := newBackoff(republishBackoffMin, republishBackoffMax)
+	bo := &netx.Backoff{Min: republishBackoffMin, Max: republishBackoffMax}
 	for len(window) > 0 {
 		if !s.waitConnected() {
 			return window, false
@@ -187,15 +189,15 @@ func (s *JetStreamSink) recover(window []*pubEntry) ([]*pubEntry, bool) {
 		s.publishSync(head)
 		republished++
 		if head.state == pubFailed {
-			if s.errLog.allow("republish:" + head.err.Error()) {
+			if s.errLog.Allow("republish:" + head.err.Error()) {
 				s.logger.Warn("nats: publish still failing, retrying in order", "subject", head.msg.Subject, "err", head.err)
 			}
-			if !bo.sleep(s.quit) {
+			if !bo.Sleep(s.quit) {
 				return window, false
 			}
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 		for _, e := range window[1:] {
 			if e.state != pubFailed {
 				continue
@@ -251,7 +253,7 @@ func drain(c chan struct{}) {
 func (s *JetStreamSink) finish(e *pubEntry, err error) {
 	e.done(err)
 	<-s.sem
-	s.inflight.done()
+	s.inflight.Done()
 }
 
 // failAll gives ErrSinkClosed to everything still held, in order.

@@ -1,6 +1,8 @@
 package nats
 
 import (
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -97,12 +99,12 @@ type JetStreamSink struct {
 	logger   *slog.Logger
 	sem      chan struct{}
 	in       chan *pubEntry
-	inflight inflight
+	inflight netx.Inflight
 	closed   atomic.Bool
 	quit     chan struct{}
 	stopped  chan struct{}
 	quitOnce sync.Once
-	errLog   errLimiter
+	errLog   netx.ErrLimiter
 	// alarm is raised (without blocking) when a publish fails or the
 	// connection drops, so the publisher stops issuing new publishes
 	// before it sees the failure at the head of its window.
@@ -198,7 +200,7 @@ func (s *JetStreamSink) Write(ctx context.Context, rec *connectors.Record, done 
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s.inflight.add()
+	s.inflight.Add()
 	msg := &natsgo.Msg{Subject: rec.Topic, Data: rec.Value, Header: toNATS(rec.Headers)}
 	if msg.Header == nil {
 		msg.Header = make(natsgo.Header, 1)
@@ -249,7 +251,7 @@ func isPermanentPub(err error) bool {
 // Flush waits until every written record's done has been called, or ctx
 // ends.
 func (s *JetStreamSink) Flush(ctx context.Context) error {
-	return s.inflight.wait(ctx)
+	return s.inflight.Wait(ctx)
 }
 
 // Close flushes for at most CloseTimeout, stops the publishing goroutine

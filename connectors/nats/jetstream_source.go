@@ -1,6 +1,8 @@
 package nats
 
 import (
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"context"
 	"errors"
 	"fmt"
@@ -127,7 +129,7 @@ type JetStreamSource struct {
 	lane   connectors.LaneID
 	logger *slog.Logger
 	ran    atomic.Bool
-	errLog errLimiter
+	errLog netx.ErrLimiter
 	// closing is set by Close, so the disconnect it causes is not logged
 	// as an outage.
 	closing *atomic.Bool
@@ -213,7 +215,7 @@ func (s *JetStreamSource) Run(ctx context.Context, open func(connectors.LaneID) 
 }
 
 func (s *JetStreamSource) pull(ctx context.Context, lane connectors.Lane) error {
-	bo := newBackoff(100*time.Millisecond, 5*time.Second)
+	bo := &netx.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -231,13 +233,13 @@ func (s *JetStreamSource) pull(ctx context.Context, lane connectors.Lane) error 
 			return ctxErr
 		}
 		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, natsgo.ErrTimeout) || expiredBeforeFetch(err, fctx) {
-			bo.reset()
+			bo.Reset()
 			continue
 		}
 		if fatal := s.recover(ctx, err); fatal != nil {
 			return fatal
 		}
-		if !bo.sleep(ctx.Done()) {
+		if !bo.Sleep(ctx.Done()) {
 			return ctx.Err()
 		}
 	}
@@ -273,7 +275,7 @@ func (s *JetStreamSource) recover(ctx context.Context, err error) error {
 		}
 		return nil
 	}
-	if s.errLog.allow(err.Error()) {
+	if s.errLog.Allow(err.Error()) {
 		s.logger.Warn("nats: pull failed, retrying", "err", err)
 	}
 	return nil

@@ -1,12 +1,11 @@
 package nats
 
 import (
-	"crypto/tls"
-	"crypto/x509"
+	"github.com/maskstream/maskstream/connectors/internal/netx"
+
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -35,19 +34,7 @@ type ServerConfig struct {
 }
 
 // TLSConfig is the client side of TLS to the server.
-type TLSConfig struct {
-	// CAFile is a PEM bundle of the CAs to trust instead of the system
-	// roots.
-	CAFile string
-	// CertFile and KeyFile are a client certificate; both or neither.
-	CertFile string
-	KeyFile  string
-	// InsecureSkipVerify disables certificate verification. For tests
-	// only.
-	InsecureSkipVerify bool
-	// ServerName overrides the name checked in the server certificate.
-	ServerName string
-}
+type TLSConfig = netx.TLSConfig
 
 // Validate reports every mistake in c at once.
 func (c ServerConfig) Validate() error {
@@ -144,9 +131,9 @@ func connect(c ServerConfig, logger *slog.Logger, hooks connHooks, extra ...nats
 		opts = append(opts, natsgo.Token(c.Token))
 	}
 	if c.TLS != nil {
-		tc, err := c.TLS.build()
+		tc, err := c.TLS.Build()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("nats: %w", err)
 		}
 		opts = append(opts, natsgo.Secure(tc))
 	}
@@ -170,9 +157,9 @@ func shuttingDown(nc *natsgo.Conn, err error, closing *atomic.Bool) bool {
 // violations) at most once per 30s per kind, so a slow consumer does not
 // flood the log.
 func asyncErrLogger(logger *slog.Logger) natsgo.ErrHandler {
-	var lim errLimiter
+	var lim netx.ErrLimiter
 	return func(_ *natsgo.Conn, sub *natsgo.Subscription, err error) {
-		if !lim.allow(err.Error()) {
+		if !lim.Allow(err.Error()) {
 			return
 		}
 		if sub != nil {
@@ -181,31 +168,4 @@ func asyncErrLogger(logger *slog.Logger) natsgo.ErrHandler {
 		}
 		logger.Warn("nats: async error", "err", err)
 	}
-}
-
-func (t *TLSConfig) build() (*tls.Config, error) {
-	tc := &tls.Config{
-		MinVersion:         tls.VersionTLS12,
-		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // opt-in, documented as test-only
-		ServerName:         t.ServerName,
-	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("nats: reading TLS ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("nats: TLS ca_file %s holds no PEM certificate", t.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("nats: loading TLS client certificate: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
