@@ -252,7 +252,7 @@ func (s *Source) poll(ctx context.Context) error {
 			s.cl.AllowRebalance()
 			return err
 		}
-		if err := s.checkFetchErrors(fetches); err != nil {
+		if err := checkFetchErrors(fetches, &s.errLog, s.logger); err != nil {
 			s.cl.AllowRebalance()
 			return err
 		}
@@ -266,8 +266,9 @@ func (s *Source) poll(ctx context.Context) error {
 }
 
 // checkFetchErrors returns the first fatal error of a poll and logs the
-// others, which kgo retries by itself.
-func (s *Source) checkFetchErrors(fetches kgo.Fetches) error {
+// others (rate-limited), which kgo retries by itself. Both the plain and
+// the transactional source use it.
+func checkFetchErrors(fetches kgo.Fetches, lim *netx.ErrLimiter, logger *slog.Logger) error {
 	var fatal error
 	fetches.EachError(func(topic string, partition int32, err error) {
 		if fatal != nil {
@@ -277,8 +278,8 @@ func (s *Source) checkFetchErrors(fetches kgo.Fetches) error {
 			fatal = fmt.Errorf("kafka: consuming %s[%d]: %w", topic, partition, err)
 			return
 		}
-		if s.errLog.Allow(err.Error()) {
-			s.logger.Warn("kafka: fetch error, retrying", "topic", topic, "partition", partition, "err", err)
+		if lim.Allow(err.Error()) {
+			logger.Warn("kafka: fetch error, retrying", "topic", topic, "partition", partition, "err", err)
 		}
 	})
 	return fatal

@@ -150,7 +150,7 @@ func (s *TxnSource) loop(ctx context.Context) error {
 			s.sess.AllowRebalance()
 			return err
 		}
-		if err := s.checkFetchErrors(fetches); err != nil {
+		if err := checkFetchErrors(fetches, &s.errLog, s.logger); err != nil {
 			s.sess.AllowRebalance()
 			return err
 		}
@@ -267,23 +267,6 @@ func (s *TxnSource) nudge() {
 	case s.progress <- struct{}{}:
 	default:
 	}
-}
-
-func (s *TxnSource) checkFetchErrors(fetches kgo.Fetches) error {
-	var fatal error
-	fetches.EachError(func(topic string, partition int32, err error) {
-		if fatal != nil {
-			return
-		}
-		if isFatalConsumeErr(err) {
-			fatal = fmt.Errorf("kafka: consuming %s[%d]: %w", topic, partition, err)
-			return
-		}
-		if s.errLog.Allow(err.Error()) {
-			s.logger.Warn("kafka: fetch error, retrying", "topic", topic, "partition", partition, "err", err)
-		}
-	})
-	return fatal
 }
 
 // Ack records that the batch's records up to the last of recs are done;
