@@ -23,9 +23,12 @@ const (
 	DefaultKafkaStart     = StartEarliest
 	DefaultKafkaTopicTmpl = "{topic}.masked"
 	DefaultNATSSubjTmpl   = "masked.{subject}"
-	DefaultHTTPListen     = ":8080"
-	DefaultTokenRPS       = 100
-	DefaultTokenBurst     = 200
+	// DefaultKafkaCompression is connectors/kafka's default codec, named
+	// here so a loaded Config says what its Kafka sinks will use.
+	DefaultKafkaCompression = "snappy"
+	DefaultHTTPListen       = ":8080"
+	DefaultTokenRPS         = 100
+	DefaultTokenBurst       = 200
 	// DefaultGroupPrefix and DefaultDurablePrefix name a route's consumer
 	// group / durable consumer when the file gives none: one per route,
 	// so two routes reading the same topic never split its records.
@@ -180,6 +183,14 @@ type Sink struct {
 	// {partition} the source partition.
 	Topic         string
 	KeepPartition bool
+	// Compression is the Kafka producer's batch codec: none, gzip,
+	// snappy, lz4 or zstd. Load sets DefaultKafkaCompression when the
+	// file leaves it out.
+	Compression string
+	// Linger is how long a Kafka partition's batch waits for more records
+	// before it is sent; 0 sends as soon as possible (still batching
+	// under load).
+	Linger time.Duration
 
 	NATS string
 	// Subject is a template: {subject} (or {topic}) is the source topic
@@ -193,6 +204,10 @@ type Sink struct {
 	// defaulted is set when Load filled the sink in (dead_letter left
 	// out), so errors about it are reported once, on the source.
 	defaulted bool
+	// compressionSet and lingerSet record that the file gave the key:
+	// NATS sinks refuse them, and a dead letter that shares to's producer
+	// may not ask for other values than to's.
+	compressionSet, lingerSet bool
 }
 
 // IsKafka reports whether the sink is Kafka.

@@ -60,6 +60,10 @@ func TestLoadFull(t *testing.T) {
 		{"orders keep_partition", c.Routes[0].To.KeepPartition, true},
 		{"orders dlq", c.Routes[0].DeadLetter.Topic, "maskstream.dlq"},
 		{"orders workers", c.Routes[0].Lanes.Workers, 2},
+		{"orders compression default", c.Routes[0].To.Compression, DefaultKafkaCompression},
+		{"orders linger default", c.Routes[0].To.Linger, time.Duration(0)},
+		{"orders dlq compression default", c.Routes[0].DeadLetter.Compression, DefaultKafkaCompression},
+		{"events dlq compression none", c.Routes[1].DeadLetter.Compression, ""},
 		{"events jetstream", c.Routes[1].From.IsJetStream(), true},
 		{"events dlq default", c.Routes[1].DeadLetter.Subject, "maskstream.dlq.events"},
 		{"events dlq jetstream", c.Routes[1].DeadLetter.JetStream, true},
@@ -91,14 +95,32 @@ func TestLoadBad(t *testing.T) {
 		file string
 		want []string // each is a substring of one error, in order
 	}{
+		{"compression.bad.yaml", []string{
+			`7:9: route "typo" to compression "lz5" is unknown; use none, gzip, snappy, lz4 or zstd`,
+			`9:18: route "typo" dead_letter compression "zstandard" is unknown`,
+			`14:18: route "shared" dead_letter: compression "zstd" differs from to's "lz4", but dead_letter is on kafka cluster "prod" like to, so it goes through to's producer: drop compression from dead_letter`,
+			`14:18: route "shared" dead_letter: linger 0s differs from to's 10ms`,
+			`19:18: route "transactional" dead_letter: compression "none" differs from to's "snappy", but with exactly_once the dead letters go through to's transactional producer`,
+		}},
 		{"duplicates.bad.yaml", []string{`8:5: route name "orders" is used twice`, `read with the same consumer`}},
 		{"empty.bad.yaml", []string{"the config is empty"}},
 		{"exactly-once.bad.yaml", []string{`7:5: route "cross": exactly_once needs the source and the sink on the same Kafka cluster`, `12:5: route "to-nats": exactly_once needs Kafka on both sides`}},
 		{"http.bad.yaml", []string{`2:3: http.listen "8080" is not host:port`, "2:3: http: insecure_no_auth with tokens", "3:8: http.tls needs both", "sha256 must be 64 hex digits", `scope "write" is unknown`, "the name is used twice", "needs exactly one of sha256", "has no scopes"}},
 		{"insecure.bad.yaml", []string{"2:3: http.insecure_no_auth needs a loopback listen address"}},
+		{"linger.bad.yaml", []string{
+			`6:32: route "negative" to linger cannot be negative`,
+			`10:32: route "too-long" to linger is over 1s`,
+			`12:53: route "too-long" dead_letter linger must be a duration such as 5ms (0s sends at once), not a number`,
+			`15:32: route "no-unit" to linger must be a duration such as 5ms`,
+		}},
 		{"loop.bad.yaml", []string{`8:9: route "kloop" writes to topic "orders.masked", which it also reads`, `12:9: route "nloop" publishes to "events.masked.events.x"`, `route "dlqloop" writes to topic "maskstream.dlq.dlqloop", which its topic_regex also matches`}},
 		{"mixed-source.bad.yaml", []string{"names both kafka and nats", "group is a Kafka setting", "queue is for core NATS", "keep_partition needs a Kafka source", "durable needs stream", "topic and keep_partition are Kafka settings"}},
 		{"nothing.bad.yaml", []string{"no routes and no http section"}},
+		{"producer-nats.bad.yaml", []string{
+			`8:9: route "to-nats" to: compression is a Kafka producer setting; a NATS sink takes subject and jetstream`,
+			`8:9: route "to-nats" to: linger is a Kafka producer setting`,
+			`14:18: route "dlq-nats" dead_letter: linger is a Kafka producer setting`,
+		}},
 		{"references.bad.yaml", []string{`5:11: route "orders" from names kafka cluster "prood", which is not defined under kafka: (defined: prod)`, `6:9: route "orders" to names nats server "main", which is not defined under nats: (none is)`}},
 		{"secrets.bad.yaml", []string{"1:1: the config: the run secret is never written in the config", "5:40: kafka cluster \"prod\" sasl: inline passwords are not accepted", "7:31: nats server \"main\": inline tokens are not accepted", "10:18: http token 1: inline tokens are not accepted"}},
 		{"syntax.bad.yaml", []string{"not valid YAML"}},
@@ -140,6 +162,39 @@ func TestLoadBad(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLoadKafkaProducer(t *testing.T) {
+	c, err := Load("testdata/kafka-producer.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		route       string
+		sink        *Sink
+		compression string
+		linger      time.Duration
+	}{
+		{"mirror to", &c.Routes[0].To, "zstd", 20 * time.Millisecond},
+		{"mirror dead_letter (own cluster)", &c.Routes[0].DeadLetter, "lz4", 5 * time.Millisecond},
+		{"staging to", &c.Routes[1].To, "none", 0},
+		{"staging dead_letter repeats to's", &c.Routes[1].DeadLetter, "none", 0},
+		{"audit to", &c.Routes[2].To, "gzip", time.Second},
+		// exactly_once: the default dead letter shares to's producer and
+		// says so.
+		{"audit dead_letter follows to", &c.Routes[2].DeadLetter, "gzip", time.Second},
+		{"events to default codec", &c.Routes[3].To, DefaultKafkaCompression, 250 * time.Microsecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.route, func(t *testing.T) {
+			if tt.sink.Compression != tt.compression || tt.sink.Linger != tt.linger {
+				t.Errorf("compression %q linger %v, want %q %v", tt.sink.Compression, tt.sink.Linger, tt.compression, tt.linger)
+			}
+		})
+	}
+	if !c.Routes[3].DeadLetter.JetStream || c.Routes[3].DeadLetter.Compression != "" {
+		t.Errorf("events dead letter (NATS) = %+v, want JetStream and no compression", c.Routes[3].DeadLetter)
 	}
 }
 

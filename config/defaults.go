@@ -94,6 +94,24 @@ func (r *Route) applyDefaults() {
 			r.DeadLetter.JetStream = f.IsJetStream()
 		}
 	}
+	if r.To.Kafka != "" && !r.To.compressionSet {
+		r.To.Compression = DefaultKafkaCompression
+	}
+	if dl := &r.DeadLetter; dl.Kafka != "" {
+		// A dead letter on to's cluster goes through to's producer, so it
+		// says what that producer does (validate refuses other values).
+		switch {
+		case dl.Kafka == r.To.Kafka:
+			if !dl.compressionSet {
+				dl.Compression = r.To.Compression
+			}
+			if !dl.lingerSet {
+				dl.Linger = r.To.Linger
+			}
+		case !dl.compressionSet:
+			dl.Compression = DefaultKafkaCompression
+		}
+	}
 	if r.Lanes.Queue == 0 {
 		r.Lanes.Queue = DefaultLaneQueue
 	}

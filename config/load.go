@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -268,6 +269,8 @@ func (d *decoder) sink(n *yaml.Node, what string) Sink {
 		"kafka":          func(v *yaml.Node) { s.Kafka = d.str(v, what+" kafka") },
 		"topic":          func(v *yaml.Node) { s.Topic = d.str(v, what+" topic") },
 		"keep_partition": func(v *yaml.Node) { s.KeepPartition = d.boolean(v, what+" keep_partition") },
+		"compression":    func(v *yaml.Node) { s.Compression, s.compressionSet = d.str(v, what+" compression"), true },
+		"linger":         func(v *yaml.Node) { s.Linger, s.lingerSet = d.linger(v, what+" linger"), true },
 		"nats":           func(v *yaml.Node) { s.NATS = d.str(v, what+" nats") },
 		"subject":        func(v *yaml.Node) { s.Subject = d.str(v, what+" subject") },
 		"jetstream":      func(v *yaml.Node) { s.JetStream = d.boolean(v, what+" jetstream") },
@@ -275,6 +278,32 @@ func (d *decoder) sink(n *yaml.Node, what string) Sink {
 		"topics": "a sink writes one topic template: write topic: \"{topic}.masked\"",
 	})
 	return s
+}
+
+// linger decodes a Kafka sink's linger: a duration from 0 to maxLinger.
+func (d *decoder) linger(n *yaml.Node, what string) time.Duration {
+	n = resolve(n)
+	if isNull(n) {
+		return 0
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		d.errorf(n, "%s must be a duration such as 5ms (0s sends at once), not %s", what, kindName(n))
+		return 0
+	}
+	v, err := time.ParseDuration(n.Value)
+	switch {
+	case err != nil:
+		d.errorf(n, "%s must be a duration such as 5ms (0s sends at once)", what)
+	case v < 0:
+		d.errorf(n, "%s cannot be negative; 0s sends each batch as soon as possible", what)
+	case v > maxLinger:
+		// Every record of a quiet partition waits the whole linger, so a
+		// unit slip (5s for 5ms) shows up as seconds of end-to-end delay.
+		d.errorf(n, "%s is over %v: each batch would hold its records back that long; a few milliseconds (5ms to 50ms) is enough to fill batches", what, maxLinger)
+	default:
+		return v
+	}
+	return 0
 }
 
 func (d *decoder) http(n *yaml.Node) *HTTP {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Upper bounds that catch a unit mistake (bytes for kilobytes) early.
@@ -17,7 +18,11 @@ const (
 	maxDepthLimit       = 10000
 	maxWorkers          = 1024
 	maxLaneQueue        = 1 << 20
+	maxLinger           = time.Second
 )
+
+// kafkaCodecs are the compression codecs connectors/kafka produces with.
+var kafkaCodecs = []string{"none", "gzip", "snappy", "lz4", "zstd"}
 
 var (
 	nameRE       = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -211,6 +216,7 @@ func (c *Config) validateRoute(r *Route, pos posFunc) {
 	if r.ExactlyOnce {
 		c.validateExactlyOnce(r, what, pos)
 	}
+	validateSharedProducer(r, what, pos)
 	c.validateNoLoop(r, what, pos)
 }
 
@@ -308,7 +314,10 @@ func (c *Config) validateSink(r *Route, s *Sink, what string, pos posFunc) {
 			pos(s.Pos, "%s names kafka cluster %q, which is not defined under kafka:%s", what, s.Kafka, defined(c.Kafka))
 		}
 		if s.Subject != "" || s.JetStream {
-			pos(s.Pos, "%s: subject and jetstream are NATS settings; a Kafka sink takes topic and keep_partition", what)
+			pos(s.Pos, "%s: subject and jetstream are NATS settings; a Kafka sink takes topic, keep_partition, compression and linger", what)
+		}
+		if !slices.Contains(kafkaCodecs, s.Compression) {
+			pos(s.Pos, "%s compression %q is unknown; use none, gzip, snappy, lz4 or zstd", what, s.Compression)
 		}
 		t, err := ParseTemplate(s.Topic)
 		switch {
@@ -329,6 +338,11 @@ func (c *Config) validateSink(r *Route, s *Sink, what string, pos posFunc) {
 	}
 	if s.Topic != "" || s.KeepPartition {
 		pos(s.Pos, "%s: topic and keep_partition are Kafka settings; a NATS sink takes subject and jetstream", what)
+	}
+	for _, k := range []keySet{{"compression", s.compressionSet}, {"linger", s.lingerSet}} {
+		if k.set {
+			pos(s.Pos, "%s: %s is a Kafka producer setting; a NATS sink takes subject and jetstream", what, k.key)
+		}
 	}
 	t, err := ParseTemplate(s.Subject)
 	switch {
@@ -351,6 +365,29 @@ func (c *Config) validateExactlyOnce(r *Route, what string, pos posFunc) {
 	}
 	if r.DeadLetter.Cluster() != "" && (!r.DeadLetter.IsKafka() || r.DeadLetter.Kafka != r.From.Kafka) {
 		pos(r.DeadLetter.Pos, "%s: with exactly_once the dead letters go in the same transaction, so dead_letter must be on kafka cluster %q too", what, r.From.Kafka)
+	}
+}
+
+// validateSharedProducer refuses producer settings on a dead letter that
+// the processor sends through to's producer (one Kafka client per route
+// and cluster; with exactly_once, one transaction): they could not apply,
+// and nothing in the config is silently ignored.
+func validateSharedProducer(r *Route, what string, pos posFunc) {
+	dl := &r.DeadLetter
+	if !r.To.IsKafka() || !dl.IsKafka() || dl.Kafka != r.To.Kafka {
+		return
+	}
+	why := fmt.Sprintf("dead_letter is on kafka cluster %q like to, so it goes through to's producer", dl.Kafka)
+	if r.ExactlyOnce {
+		why = "with exactly_once the dead letters go through to's transactional producer"
+	}
+	// An unknown codec is reported once, by validateSink.
+	known := slices.Contains(kafkaCodecs, dl.Compression) && slices.Contains(kafkaCodecs, r.To.Compression)
+	if dl.compressionSet && dl.Compression != r.To.Compression && known {
+		pos(dl.Pos, "%s dead_letter: compression %q differs from to's %q, but %s: drop compression from dead_letter (it follows to's)", what, dl.Compression, r.To.Compression, why)
+	}
+	if dl.lingerSet && dl.Linger != r.To.Linger {
+		pos(dl.Pos, "%s dead_letter: linger %v differs from to's %v, but %s: drop linger from dead_letter (it follows to's)", what, dl.Linger, r.To.Linger, why)
 	}
 }
 

@@ -48,7 +48,7 @@ func buildConnectors(cfg *config.Config, rc *config.Route, deps *Deps, log *slog
 			return fail("source", err)
 		}
 		txnID := fmt.Sprintf("maskstream.%s.%s", rc.Name, deps.InstanceID)
-		src, sink, err := kafka.NewTransactionalRoute(cluster, kafkaSourceConfig(cfg, rc), kafka.SinkConfig{}, txnID, log)
+		src, sink, err := kafka.NewTransactionalRoute(cluster, kafkaSourceConfig(cfg, rc), kafka.SinkConfig{CloseTimeout: cfg.DrainTimeout, Compression: rc.To.Compression, Linger: rc.To.Linger}, txnID, log)
 		if err != nil {
 			return fail("exactly-once route", err)
 		}
@@ -115,7 +115,7 @@ func buildSink(cfg *config.Config, route string, s *config.Sink, deps *Deps, log
 		if err != nil {
 			return nil, err
 		}
-		return kafka.NewSink(cluster, kafka.SinkConfig{CloseTimeout: cfg.DrainTimeout}, log)
+		return kafka.NewSink(cluster, kafka.SinkConfig{CloseTimeout: cfg.DrainTimeout, Compression: s.Compression, Linger: s.Linger}, log)
 	}
 	server, err := natsServer(cfg, s.NATS, route, deps.Getenv)
 	if err != nil {

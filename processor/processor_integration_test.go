@@ -12,7 +12,8 @@ import (
 )
 
 // TestProcessorFromConfig builds routes from a daemon config: a Kafka route
-// with its default dead letters and a JetStream route, run together.
+// with its default dead letters and its own codec, and a JetStream route,
+// run together.
 func TestProcessorFromConfig(t *testing.T) {
 	e := newEnv(t, 0, 0)
 	k := testenv.StartKafka(t)
@@ -33,7 +34,7 @@ drain_timeout: 10s
 routes:
   - name: kpeople
     from: { kafka: local, topics: [people] }
-    to: { kafka: local, keep_partition: true }
+    to: { kafka: local, keep_partition: true, compression: zstd, linger: 2ms }
     ruleset: people
   - name: jpeople
     from: { nats: local, stream: PEOPLE, subject: "people.>" }
@@ -57,8 +58,16 @@ routes:
 	done := make(chan error, 1)
 	go func() { done <- p.Run(runCtx) }()
 
-	if out := consume(t, k, "people.masked", count+1, 60*time.Second); len(out) != count+1 {
+	out := consume(t, k, "people.masked", count+1, 60*time.Second)
+	if len(out) != count+1 {
 		t.Errorf("kafka route: %d records, want %d", len(out), count+1)
+	}
+	for _, r := range out {
+		// 4 is zstd in Kafka's record batch attributes.
+		if c := r.Attrs.CompressionType(); c != 4 {
+			t.Errorf("kafka route: a record's batch has compression type %d; want 4 (zstd, as the config says)", c)
+			break
+		}
 	}
 	if out := readStream(t, js, "MASKED", "masked.>", count, 60*time.Second); len(out) != count {
 		t.Errorf("jetstream route: %d messages, want %d", len(out), count)
