@@ -190,7 +190,7 @@ func compareScalar(v Value, s rulesets.Scalar) (int, bool) {
 
 // isDefault reports a skip_defaults value. The usual entries (null and
 // "") are answered without a loop: this runs for every selected value.
-func (p *program) isDefault(v Value) bool {
+func (p *program) isDefault(v *Value) bool {
 	switch {
 	case v.Kind == Null:
 		return p.skipNull
@@ -200,7 +200,7 @@ func (p *program) isDefault(v Value) bool {
 		}
 	}
 	for _, s := range p.skipOther {
-		if scalarEqual(v, s) {
+		if scalarEqual(*v, s) {
 			return true
 		}
 	}

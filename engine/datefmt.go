@@ -470,6 +470,20 @@ func (f dateFormat) Parse(s string) (time.Time, error) {
 	return fl.t, nil
 }
 
+// dfDigits reads a run of ASCII digits as strconv.ParseInt would, without
+// its generality: ok is false only where ParseInt fails (past int64).
+func dfDigits(s string) (int64, bool) {
+	if len(s) > 18 { // may not fit: let ParseInt say
+		v, err := strconv.ParseInt(s, 10, 64)
+		return v, err == nil
+	}
+	var v int64
+	for i := range len(s) {
+		v = v*10 + int64(s[i]-'0')
+	}
+	return v, true
+}
+
 // budget bounds the backtracking of adjacent unpadded numbers (%-d%-m), so
 // a hostile layout cannot make Parse slow.
 const dfMatchBudget = 4096
@@ -527,8 +541,8 @@ func (f dateFormat) matchFrom(s string, i int, fl *dfFields, steps *int) bool {
 			}
 		}
 		for _, w := range widths[:nw] {
-			v, err := strconv.ParseInt(rest[:w], 10, 64)
-			if err != nil {
+			v, ok := dfDigits(rest[:w])
+			if !ok {
 				continue
 			}
 			saved := *fl

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -280,4 +281,17 @@ func BenchmarkDetectDate(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed())/float64(base), "x-time.Parse")
+}
+
+// TestDfDigitsMatchesParseInt: the matcher's digit reader agrees with
+// strconv.ParseInt on every width, up to and past int64.
+func TestDfDigitsMatchesParseInt(t *testing.T) {
+	for _, s := range []string{"0", "7", "09", "2024", "000000001", "123456789012345678", "999999999999999999",
+		"9223372036854775807", "9223372036854775808", "99999999999999999999", "0000000000000000000001"} {
+		want, err := strconv.ParseInt(s, 10, 64)
+		got, ok := dfDigits(s)
+		if ok != (err == nil) || (ok && got != want) {
+			t.Errorf("dfDigits(%q) = %d, %v; ParseInt gives %d, %v", s, got, ok, want, err)
+		}
+	}
 }

@@ -86,9 +86,14 @@ func (l *lexer) find(segs []rulesets.Segment) (start, end int, ok bool) {
 				return 0, 0, false
 			}
 			ks := l.i
-			esc, err := l.str()
-			if err != nil {
-				return 0, 0, false
+			esc := false
+			if k := shortStr(l.src, ks+1); k != 0 {
+				l.i = k + 1
+			} else {
+				var err error
+				if esc, err = l.str(); err != nil {
+					return 0, 0, false
+				}
 			}
 			key := l.src[ks+1 : l.i-1]
 			if esc {
@@ -194,6 +199,14 @@ const (
 	hashTagMissing = 'm'
 )
 
+// The single-source inputs of a missing source and of null, shared
+// read-only (their capacity ends at their length, so an append copies).
+var (
+	hashMissing1 = []byte{0, hashTagMissing}
+	hashNull1    = []byte{0, hashTagNull}
+	hashEmpty1   = []byte{}
+)
+
 // hashInput returns rule r's hash input for the value being scanned
 // (reached through path pathIdx), or nil when the masks hash their own
 // input.
@@ -205,6 +218,20 @@ func (s *scanner) hashInput(r int, pathIdx int32) []byte {
 	rule := &c.p.rules[r]
 	if len(rule.sources) == 0 {
 		return c.inherit
+	}
+	if len(rule.sources) == 1 && len(rule.advance) == 0 {
+		// One source: its text is the input, read in place (a view of
+		// the record or the arena, neither rewritten during the call).
+		v, ok := s.sourceValue(&rule.sources[0], pathIdx)
+		switch {
+		case !ok:
+			return hashMissing1
+		case v.Kind == Null:
+			return hashNull1
+		case v.Kind == String && v.S == "":
+			return hashEmpty1 // not nil: nil would mean "no hash sources"
+		}
+		return hashText(v)
 	}
 	if !rule.bound && c.memoSet[r] {
 		return c.memo[r]
@@ -278,11 +305,11 @@ func (s *scanner) sourceValue(src *hsource, pathIdx int32) (Value, bool) {
 		if segs[i].Kind != rulesets.SegWildcard {
 			continue
 		}
-		st := c.path[i]
-		if st.key == nil {
+		st := &c.path[i]
+		if st.idx >= 0 {
 			segs[i] = rulesets.Segment{Kind: rulesets.SegIndex, Index: st.idx}
 		} else {
-			key := st.key
+			key := st.key()
 			if st.esc {
 				key = unescape(nil, key)
 			}

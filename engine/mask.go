@@ -108,6 +108,8 @@ type ctxScratch struct {
 	// (Ctx.sum) and given back by reset.
 	mac    *macState
 	macSec *Secret
+	// memo holds the record's HMACs under macSec; emptied with mac.
+	memo macMemo
 }
 
 // arenaMax is the largest arena a pooled Ctx keeps between records: one
@@ -216,22 +218,29 @@ func (c *Ctx) HMAC(b []byte) [32]byte { return c.sum(nil, b) }
 
 // sum is c.sec.Sum through an HMAC state the Ctx holds for the record, so
 // a record's dozen HMACs take one state from the Secret's pool, not one
-// each.
+// each; an HMAC the record already computed comes from the memo (macMemo).
 func (c *Ctx) sum(a, b []byte) [32]byte {
 	sc := c.scratch()
 	if sc.macSec != c.sec {
 		c.done()
 		sc.mac, sc.macSec = c.sec.pool.Get().(*macState), c.sec
 	}
-	return sc.mac.sum(a, b)
+	tag := memoTag(a, b)
+	if s, ok := sc.memo.get(tag, a, b); ok {
+		return *s
+	}
+	s := sc.mac.sum(a, b)
+	sc.memo.put(tag, a, b, &s)
+	return s
 }
 
 // done gives back what the Ctx holds of its secret (the HMAC state, to the
-// Secret's pool). The Ctx stays usable.
+// Secret's pool) and forgets the record's HMACs. The Ctx stays usable.
 func (c *Ctx) done() {
 	if sc := c.sc; sc != nil && sc.mac != nil {
 		sc.macSec.pool.Put(sc.mac)
 		sc.mac, sc.macSec = nil, nil
+		sc.memo.clear()
 	}
 }
 
@@ -244,12 +253,18 @@ func (c *Ctx) Doc() []byte { return c.doc }
 // Run applies a pipeline to v, giving each mask its own identity and seed.
 // Masks that hold sub-masks (concat, chain, json) call it.
 func (c *Ctx) Run(p Pipeline, v Value) (Value, error) {
-	saveCur, saveIn, saveRng, saveSeeded := c.cur, c.input, c.rng, c.seeded
+	saveCur, saveIn, saveSeeded := c.cur, c.input, c.seeded
+	// The caller's generator is worth keeping only once seeded: Rand
+	// seeds an unseeded one afresh.
+	var saveRng Rand
+	if saveSeeded {
+		saveRng = c.rng
+	}
 	for i := range p {
 		c.cur, c.input, c.seeded = &p[i], v, false
 		out, err := p[i].m.Apply(c, v)
 		if err != nil {
-			c.cur, c.input, c.rng, c.seeded = saveCur, saveIn, saveRng, saveSeeded
+			c.restore(saveCur, saveIn, &saveRng, saveSeeded)
 			return Value{}, fmt.Errorf("%s: %w", p[i].typ, err)
 		}
 		v = out
@@ -258,8 +273,16 @@ func (c *Ctx) Run(p Pipeline, v Value) (Value, error) {
 		}
 	}
 	// Restored by hand, not deferred: Run is on every masked value's path.
-	c.cur, c.input, c.rng, c.seeded = saveCur, saveIn, saveRng, saveSeeded
+	c.restore(saveCur, saveIn, &saveRng, saveSeeded)
 	return v, nil
+}
+
+// restore puts back the state of the mask that called Run.
+func (c *Ctx) restore(cur *step, in Value, rng *Rand, seeded bool) {
+	c.cur, c.input, c.seeded = cur, in, seeded
+	if seeded {
+		c.rng = *rng
+	}
 }
 
 // runForText runs a nested pipeline on a piece of text s (a part of a

@@ -267,22 +267,40 @@ var xfIssuers = []xfIssuer{
 	{"mir", [][2]int{{2200, 2204}}},
 }
 
+// xfIssuerWidths holds the digit count of each range of xfIssuers, in the
+// same order, counted once rather than per card.
+var xfIssuerWidths = func() [][]int {
+	ws := make([][]int, len(xfIssuers))
+	for i, iss := range xfIssuers {
+		for _, rg := range iss.ranges {
+			w := xfDecimalWidth(rg[0])
+			if w >= 10 { // xfIssuerOf reads at most 9 leading digits
+				panic("engine: an IIN range of xfIssuers is longer than 9 digits")
+			}
+			ws[i] = append(ws[i], w)
+		}
+	}
+	return ws
+}()
+
 // xfIssuerOf finds the issuer whose range matches the most leading digits,
 // and how many digits matched.
 func xfIssuerOf(digits []byte) (*xfIssuer, int) {
+	// lead[w] is the number the first w digits spell; IIN ranges are a
+	// few digits long.
+	var lead [10]int
+	for w := 1; w < len(lead) && w <= len(digits); w++ {
+		lead[w] = lead[w-1]*10 + int(digits[w-1]-'0')
+	}
 	var best *xfIssuer
 	bestW := 0
 	for i := range xfIssuers {
-		for _, rg := range xfIssuers[i].ranges {
-			w := xfDecimalWidth(rg[0])
+		for j, rg := range xfIssuers[i].ranges {
+			w := xfIssuerWidths[i][j]
 			if w > len(digits) || w <= bestW {
 				continue
 			}
-			v := 0
-			for _, d := range digits[:w] {
-				v = v*10 + int(d-'0')
-			}
-			if v >= rg[0] && v <= rg[1] {
+			if v := lead[w]; v >= rg[0] && v <= rg[1] {
 				best, bestW = &xfIssuers[i], w
 			}
 		}

@@ -95,11 +95,8 @@ func (f *fpe) round64(i int, half uint64) uint64 {
 	f.y = f.t
 	f.y[0] ^= byte(i)
 	f.y[2] ^= 8 // len(half), as round encodes it
-	var h [8]byte
-	binary.BigEndian.PutUint64(h[:], half)
-	for j, x := range h {
-		f.y[3+j] ^= x
-	}
+	// half, big-endian, XORed in at byte 3 as round does, in one word.
+	binary.BigEndian.PutUint64(f.y[3:], binary.BigEndian.Uint64(f.y[3:])^half)
 	f.b.Encrypt(f.y[:], f.y[:])
 	return binary.BigEndian.Uint64(f.y[:8])
 }

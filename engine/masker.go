@@ -170,7 +170,7 @@ func (m *Masker) maskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, er
 // runText masks a key or header value given as text.
 func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *program) (Value, error) {
 	v := Value{Kind: String, S: string(text)}
-	if p.isDefault(v) {
+	if p.isDefault(&v) {
 		return v, nil
 	}
 	ctx := Ctx{sec: sec, now: p.now, doc: doc}

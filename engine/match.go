@@ -35,11 +35,14 @@ type mnode struct {
 	acceptPath []int32
 
 	// Member transitions: a name of keys goes to kids, any other to other.
-	keys  []string
-	kids  []*mnode
-	other *mnode
-	// keyMap replaces keys/kids when there are many names.
-	keyMap map[string]*mnode
+	// secret[i] is isSecretKey(keys[i]), known before any record.
+	keys   []string
+	kids   []*mnode
+	secret []bool
+	other  *mnode
+	// keyMap replaces the search of keys when there are many names: the
+	// index of each.
+	keyMap map[string]int
 
 	// Element transitions: an index of pos (or, counted from the end, of
 	// neg) picks its node; any other element goes to elem.
@@ -55,20 +58,21 @@ type mnode struct {
 	belowLo, belowHi int32
 }
 
-// child returns the node for member name k (nil: nothing below matches).
-func (n *mnode) child(k []byte) *mnode {
+// index returns the index of member name k in n.keys, or -1: its node is
+// then n.kids[i], any other name's n.other (nil: nothing below matches).
+func (n *mnode) index(k []byte) int {
 	if n.keyMap != nil {
-		if c, ok := n.keyMap[string(k)]; ok {
-			return c
+		if i, ok := n.keyMap[string(k)]; ok {
+			return i
 		}
-		return n.other
+		return -1
 	}
 	for i, s := range n.keys {
 		if len(s) == len(k) && s == string(k) {
-			return n.kids[i]
+			return i
 		}
 	}
-	return n.other
+	return -1
 }
 
 // element returns the node for element i of an array of length size (size
@@ -188,14 +192,15 @@ func (a *automaton) node(set []nstate) (*mnode, error) {
 		}
 		n.keys = append(n.keys, k)
 		n.kids = append(n.kids, c)
+		n.secret = append(n.secret, isSecretKey([]byte(k)))
 	}
 	if n.other, err = a.node(a.stepKey(set, "", false)); err != nil {
 		return nil, err
 	}
 	if len(n.keys) > 8 {
-		n.keyMap = make(map[string]*mnode, len(n.keys))
+		n.keyMap = make(map[string]int, len(n.keys))
 		for i, k := range n.keys {
-			n.keyMap[k] = n.kids[i]
+			n.keyMap[k] = i
 		}
 	}
 	if n.elem, err = a.node(a.stepElem(set, nil, nil)); err != nil {

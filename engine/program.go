@@ -126,12 +126,23 @@ type call struct {
 	lk      lexer
 }
 
-// pstep is one step of the concrete path to the value being scanned.
+// pstep is one step of the concrete path to the value being scanned. A
+// scan keeps one per open container and rewrites it for each member or
+// element, so it holds offsets rather than slices.
 type pstep struct {
-	key   []byte // raw member name (escaped as in the source); nil for an element
-	esc   bool
-	idx   int
-	start int // offset of the value in its scanner's source
+	src    []byte // the source of the scanner that took this step
+	ks, ke int    // a member's name, escaped as written: src[ks:ke]
+	esc    bool   // the name holds an escape
+	idx    int    // an element's index; -1 for a member
+	start  int    // offset of the value in src
+}
+
+// key is a member step's raw name (nil for an element).
+func (st *pstep) key() []byte {
+	if st.idx >= 0 {
+		return nil
+	}
+	return st.src[st.ks:st.ke]
 }
 
 var callPool = sync.Pool{New: func() any { return new(call) }}

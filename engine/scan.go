@@ -80,6 +80,32 @@ const (
 	ctl8 = 0x2020202020202020
 )
 
+// plainStop flags (bit 7 of each byte) the bytes of w, eight string
+// bytes read little-endian, that end a run of plain ASCII: '"', '\\', a
+// control byte or a byte >= 0x80. The lowest flag is exact (a borrow only
+// flags bytes above a real hit), so it is where a scan stops.
+func plainStop(w uint64) uint64 {
+	q := w ^ quo8
+	b := w ^ bsl8
+	return (((q - lo8) & ^q) | ((b - lo8) & ^b) | (w - ctl8) | w) & hi8
+}
+
+// shortStr returns the offset of the closing quote of the string whose
+// body starts at j (after its opening quote) when that body is plain
+// ASCII ending within the next 8 bytes; 0 when it cannot tell (str then
+// scans it). Most member names and many values are that short, and the
+// check inlines: no call.
+func shortStr(src []byte, j int) int {
+	if j+8 <= len(src) {
+		if stop := plainStop(binary.LittleEndian.Uint64(src[j:])); stop != 0 {
+			if k := j + bits.TrailingZeros64(stop)>>3; src[k] == '"' {
+				return k
+			}
+		}
+	}
+	return 0
+}
+
 // str scans the string whose opening quote is at l.i, leaving l.i after the
 // closing quote. It validates escapes, control bytes and UTF-8. esc reports
 // whether the string holds an escape (so its bytes are not its text).
@@ -87,15 +113,9 @@ func (l *lexer) str() (esc bool, err error) {
 	src := l.src
 	i := l.i + 1
 	for {
-		// Eight bytes at a time while none of them needs a look. The
-		// lowest flagged byte of a word is exact (a borrow only flags
-		// bytes above a real hit), so it is where the scan stops.
+		// Eight bytes at a time while none of them needs a look.
 		for i+8 <= len(src) {
-			w := binary.LittleEndian.Uint64(src[i:])
-			q := w ^ quo8
-			b := w ^ bsl8
-			stop := (((q - lo8) & ^q) | ((b - lo8) & ^b) | (w - ctl8) | w) & hi8
-			if stop != 0 {
+			if stop := plainStop(binary.LittleEndian.Uint64(src[i:])); stop != 0 {
 				i += bits.TrailingZeros64(stop) >> 3
 				goto look
 			}
@@ -137,19 +157,14 @@ func (l *lexer) str() (esc bool, err error) {
 			l.i = i
 			return esc, l.notJSON("control character in a string; it must be escaped")
 		default:
-			if !validRuneAt(src, i) {
+			r, n := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && n <= 1 {
 				l.i = i
 				return esc, &MaskError{Reason: ReasonInvalidUTF8, Where: "offset " + strconv.Itoa(i), Msg: "a string holds bytes that are not UTF-8"}
 			}
-			_, n := utf8.DecodeRune(src[i:])
 			i += n
 		}
 	}
-}
-
-func validRuneAt(src []byte, i int) bool {
-	r, n := utf8.DecodeRune(src[i:])
-	return !(r == utf8.RuneError && n <= 1)
 }
 
 func isHex4(b []byte) bool {
@@ -298,6 +313,10 @@ func (l *lexer) skip() error {
 	}
 	switch c := l.src[l.i]; c {
 	case '"':
+		if k := shortStr(l.src, l.i+1); k != 0 {
+			l.i = k + 1
+			return nil
+		}
 		_, err := l.str()
 		return err
 	case '{':
@@ -310,7 +329,9 @@ func (l *lexer) skip() error {
 			if l.i >= len(l.src) || l.src[l.i] != '"' {
 				return l.unexpected("a member name in double quotes")
 			}
-			if _, err := l.str(); err != nil {
+			if k := shortStr(l.src, l.i+1); k != 0 {
+				l.i = k + 1
+			} else if _, err := l.str(); err != nil {
 				return err
 			}
 			l.ws()

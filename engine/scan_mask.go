@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/maskstream/maskstream/rulesets"
 )
@@ -131,55 +132,111 @@ func (s *scanner) object(n *mnode) error {
 		return nil
 	}
 	c := s.c
+	// The member loop works on locals (src, i) and hands s.i over only
+	// around calls: compact JSON costs a few compares per member.
+	src := s.src
+	// One path step serves every member: it is rewritten in place (no
+	// pointer stored per member) and dropped when the object ends.
+	d := len(c.path)
+	c.path = append(c.path, pstep{src: src, idx: -1})
+	redact := c.p.redact
 	var it items
+	var err error
 	for {
-		if s.i >= len(s.src) || s.src[s.i] != '"' {
+		ks := s.i
+		if ks >= len(src) || src[ks] != '"' {
 			return s.unexpected("a member name in double quotes")
 		}
-		ks := s.i
-		esc, err := s.str()
-		if err != nil {
-			return err
+		var esc bool
+		ke := shortStr(src, ks+1)
+		if ke == 0 {
+			if esc, err = s.str(); err != nil {
+				return err
+			}
+			ke = s.i - 1
 		}
-		key := s.src[ks+1 : s.i-1]
-		s.ws()
-		if s.i >= len(s.src) || s.src[s.i] != ':' {
+		i := ke + 1
+		for i < len(src) && isSpace[src[i]] {
+			i++
+		}
+		if i >= len(src) || src[i] != ':' {
+			s.i = i
 			return s.unexpected("':' after a member name")
 		}
-		s.i++
-		s.ws()
-		name := key
+		i++
+		for i < len(src) && isSpace[src[i]] {
+			i++
+		}
+		s.i = i
+		name := src[ks+1 : ke]
 		if esc {
-			c.scratch = unescape(c.scratch[:0], key)
+			c.scratch = unescape(c.scratch[:0], name)
 			name = c.scratch
 		}
+		// secret: 1 a credential's name, 0 not, -1 not known yet (a
+		// name the rules mention was tested when they compiled).
 		var child *mnode
+		secret := int8(-1)
 		if n != nil {
-			child = n.child(name)
+			if j := n.index(name); j >= 0 {
+				child, secret = n.kids[j], 0
+				if n.secret[j] {
+					secret = 1
+				}
+			} else {
+				child = n.other
+			}
 		}
-		c.path = append(c.path, pstep{key: key, esc: esc, idx: -1, start: s.i})
+		if redact && secret < 0 && isSecretKey(name) {
+			secret = 1
+		}
+		st := &c.path[d]
+		st.ks, st.ke, st.esc, st.start = ks+1, ke, esc, i
 		dropped := false
-		if c.p.redact && isSecretKey(name) && (child == nil || len(child.accept) == 0 || !s.selects(child)) {
-			vs := s.i
+		switch {
+		case redact && secret == 1 && (child == nil || len(child.accept) == 0 || !s.selects(child)):
 			if err := s.skip(); err != nil {
 				return err
 			}
-			s.flushTo(vs)
+			s.flushTo(i)
 			s.out = append(s.out, redactedJSON...)
 			s.last = s.i
-		} else if dropped, err = s.value(child); err != nil {
-			return err
+		case (child == nil || len(child.accept) == 0) && i < len(src) && src[i] == '"':
+			// A string no rule masks: most members, passed over
+			// without value's dispatch.
+			if k := shortStr(src, i+1); k != 0 {
+				s.i = k + 1
+			} else if _, err := s.str(); err != nil {
+				return err
+			}
+		default:
+			if dropped, err = s.value(child); err != nil {
+				return err
+			}
 		}
-		c.path = c.path[:len(c.path)-1]
 		it = s.settle(it, ks, dropped)
-		s.ws()
-		comma := s.i
-		if more, ok := s.next('}'); !ok {
-			return s.expectedAfter('}')
-		} else if !more {
+		i = s.i
+		for i < len(src) && isSpace[src[i]] {
+			i++
+		}
+		if i < len(src) && src[i] == ',' {
+			comma := i
+			i++
+			for i < len(src) && isSpace[src[i]] {
+				i++
+			}
+			s.i = i
+			it = s.passComma(it, comma)
+			continue
+		}
+		s.i = i
+		if i < len(src) && src[i] == '}' {
+			s.i++
+			s.depth--
+			c.path = c.path[:d]
 			return nil
 		}
-		it = s.passComma(it, comma)
+		return s.expectedAfter('}')
 	}
 }
 
@@ -197,6 +254,8 @@ func (s *scanner) array(n *mnode) error {
 			return err
 		}
 	}
+	d := len(c.path)
+	c.path = append(c.path, pstep{src: s.src})
 	var it items
 	for idx := 0; ; idx++ {
 		es := s.i
@@ -204,56 +263,62 @@ func (s *scanner) array(n *mnode) error {
 		if n != nil {
 			child = n.element(idx, size)
 		}
-		c.path = append(c.path, pstep{idx: idx, start: s.i})
+		st := &c.path[d]
+		st.idx, st.start = idx, s.i
 		dropped, err := s.value(child)
 		if err != nil {
 			return err
 		}
-		c.path = c.path[:len(c.path)-1]
 		it = s.settle(it, es, dropped)
 		s.ws()
 		comma := s.i
-		if more, ok := s.next(']'); !ok {
-			return s.expectedAfter(']')
-		} else if !more {
+		if s.i < len(s.src) && s.src[s.i] == ',' {
+			s.i++
+			s.ws()
+			it = s.passComma(it, comma)
+			continue
+		}
+		if s.i < len(s.src) && s.src[s.i] == ']' {
+			s.i++
+			s.depth--
+			c.path = c.path[:d]
 			return nil
 		}
-		it = s.passComma(it, comma)
+		return s.expectedAfter(']')
 	}
 }
 
 // masked applies the rules of n to the value at s.i and writes the result.
 func (s *scanner) masked(n *mnode) (bool, error) {
 	start := s.i
-	if c := s.src[start]; c == '{' || c == '[' {
-		return s.container(n, start)
-	}
 	var v Value
-	if s.src[start] == '"' {
+	switch s.src[start] {
+	case '{', '[':
+		return s.container(n, start)
+	case '"':
 		esc, err := s.str()
 		if err != nil {
 			return false, err
 		}
 		v = s.c.decodeString(s.src[start+1:s.i-1], esc)
-	} else {
+	default:
 		if err := s.skip(); err != nil {
 			return false, err
 		}
 		v = s.c.decode(s.src, start, s.i)
 	}
+	in := v
 	changed := false
 	for k, r := range n.accept {
 		if int(r) < s.lo || int(r) >= s.hi || !s.c.active[r] {
 			continue
 		}
 		s.c.found[r]++
-		nv, did, err := s.apply(int(r), n.acceptPath[k], v)
+		did, err := s.apply(int(r), n.acceptPath[k], &v)
 		if err != nil {
 			return false, err
 		}
-		if did {
-			v, changed = nv, true
-		}
+		changed = changed || did
 		if v.Kind == Missing {
 			return true, nil
 		}
@@ -263,10 +328,27 @@ func (s *scanner) masked(n *mnode) (bool, error) {
 			return s.containerFrom(n, start, v, int(r)+1)
 		}
 	}
-	if !changed {
+	if !changed || sameSpan(v, in, s.src[start:s.i]) {
 		return false, nil
 	}
 	return false, s.write(start, v)
+}
+
+// sameSpan reports whether writing v, a mask's result, would give back
+// span, the source of in, byte for byte: v is in itself (the masks left
+// the value alone) and in is a view of span. An escaped string is decoded
+// into the arena, no view, so it is always written out again.
+func sameSpan(v, in Value, span []byte) bool {
+	if v.Kind != in.Kind || len(v.S) != len(in.S) || len(v.S) == 0 {
+		return false
+	}
+	if unsafe.StringData(v.S) != unsafe.StringData(in.S) {
+		return false
+	}
+	if in.Kind == String {
+		return len(span) == len(in.S)+2 && unsafe.StringData(in.S) == &span[1]
+	}
+	return len(span) == len(in.S) && unsafe.StringData(in.S) == &span[0]
 }
 
 // write replaces src[start:s.i] with v.
@@ -308,12 +390,8 @@ func (s *scanner) containerFrom(n *mnode, start int, cur Value, prev int) (bool,
 			}
 			cur.Raw = out
 		}
-		nv, did, err := s.apply(int(r), n.acceptPath[k], cur)
-		if err != nil {
+		if _, err := s.apply(int(r), n.acceptPath[k], &cur); err != nil {
 			return false, err
-		}
-		if did {
-			cur = nv
 		}
 		prev = int(r) + 1
 		if cur.Kind == Missing {
@@ -346,9 +424,10 @@ func (s *scanner) sub(n *mnode, doc []byte, lo, hi int) ([]byte, error) {
 	return t.out, nil
 }
 
-// apply runs rule r on v. did is false when the rule leaves v alone (a
-// skip_defaults value, or null with on_null: skip).
-func (s *scanner) apply(r int, pathIdx int32, v Value) (Value, bool, error) {
+// apply runs rule r on *v, replacing it with the result. did is false
+// when the rule leaves v alone (a skip_defaults value, or null with
+// on_null: skip).
+func (s *scanner) apply(r int, pathIdx int32, v *Value) (did bool, err error) {
 	c := s.c
 	p := c.p
 	rule := &p.rules[r]
@@ -356,33 +435,34 @@ func (s *scanner) apply(r int, pathIdx int32, v Value) (Value, bool, error) {
 		switch rule.onNull {
 		case rulesets.ActionNull:
 		case onNullError:
-			return v, false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "the value is null and on_null is error"}
+			return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "the value is null and on_null is error"}
 		default:
-			return v, false, nil
+			return false, nil
 		}
 	}
 	if p.isDefault(v) {
-		return v, false, nil
+		return false, nil
 	}
 	ctx := c.ctx
 	saveHash, saveDoc := ctx.hash, ctx.doc
 	ctx.hash = s.hashInput(r, pathIdx)
 	ctx.doc = c.doc
-	out, err := ctx.Run(rule.pipe, v)
+	out, err := ctx.Run(rule.pipe, *v)
 	ctx.hash, ctx.doc = saveHash, saveDoc
 	if err != nil {
-		return v, false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": " + err.Error()}
+		return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": " + err.Error()}
 	}
 	if isContainer(out) {
 		if err := validJSON(out.Raw, p.maxDepth); err != nil {
-			return v, false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": a mask returned an " + out.Kind.String() + " that is not valid JSON"}
+			return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": a mask returned an " + out.Kind.String() + " that is not valid JSON"}
 		}
 		if rawKind(out.Raw) != out.Kind {
-			return v, false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": a mask returned an " + out.Kind.String() + " whose JSON is of another type"}
+			return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": a mask returned an " + out.Kind.String() + " whose JSON is of another type"}
 		}
 	}
 	c.masked[r]++
-	return out, true, nil
+	*v = out
+	return true, nil
 }
 
 // rawKind is the kind of a valid JSON text's root.
@@ -481,14 +561,15 @@ func (s *scanner) where() string {
 func formatSteps(steps []pstep) string {
 	var b strings.Builder
 	b.WriteByte('$')
-	for _, st := range steps {
-		if st.key == nil {
+	for i := range steps {
+		st := &steps[i]
+		if st.idx >= 0 {
 			b.WriteByte('[')
 			b.WriteString(strconv.Itoa(st.idx))
 			b.WriteByte(']')
 			continue
 		}
-		k := st.key
+		k := st.key()
 		if st.esc {
 			k = unescape(nil, k)
 		}
