@@ -120,6 +120,14 @@ func TestKeepPartitioner(t *testing.T) {
 	if n, ok := parts.get("t"); !ok || n != 4 {
 		t.Errorf("partition count remembered as %d, %v; want 4", n, ok)
 	}
+	// The count is stored only when it changes; a topic grown to 6
+	// partitions (or shrunk, recreated) must still be seen.
+	for _, n := range []int{6, 6, 3} {
+		tp.Partition(&kgo.Record{Partition: 1}, n)
+		if got, _ := parts.get("t"); got != n {
+			t.Errorf("after a record with %d partitions, count remembered as %d", n, got)
+		}
+	}
 	// Keyed records without a kept partition hash like the Java client:
 	// the same key always lands on the same partition.
 	a := tp.Partition(&kgo.Record{Partition: -1, Key: []byte("customer-1")}, 8)

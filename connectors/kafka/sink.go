@@ -124,6 +124,9 @@ type Sink struct {
 	closed   atomic.Bool
 	ownsCl   bool      // Close closes cl (false when a transactional source owns it)
 	txn      *txnGuard // nil unless transactional
+	// promiseFn is s.promise, bound once: writing s.promise in Write
+	// would allocate a method value per record.
+	promiseFn func(*kgo.Record, error)
 }
 
 var _ connectors.Sink = (*Sink)(nil)
@@ -158,11 +161,13 @@ func NewSink(cluster ClusterConfig, cfg SinkConfig, logger *slog.Logger) (*Sink,
 
 func newSink(cl *kgo.Client, cfg SinkConfig, parts *partitionCounts, limits *topicLimits, logger *slog.Logger, owns bool, txn *txnGuard) *Sink {
 	limits.adm = kadm.NewClient(cl)
-	return &Sink{
+	s := &Sink{
 		cfg: cfg, cl: cl, logger: logger, parts: parts, limits: limits,
 		sem:    make(chan struct{}, cfg.MaxInFlight),
 		ownsCl: owns, txn: txn,
 	}
+	s.promiseFn = s.promise
+	return s
 }
 
 // ErrSinkClosed is returned by Write after Close.
@@ -199,9 +204,13 @@ func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(erro
 		return err
 	}
 	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	case s.sem <- struct{}{}: // a free slot, the usual case, without a two-way select
+	default:
+		select {
+		case s.sem <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	if s.txn != nil && !s.txn.enter() {
 		<-s.sem
@@ -211,7 +220,7 @@ func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(erro
 	p := getProduced(rec, done)
 	// The record's lifetime is not the caller's ctx: a record cancelled
 	// half way would leave a gap before the records after it.
-	s.cl.Produce(context.Background(), &p.kr, s.promise)
+	s.cl.Produce(context.Background(), &p.kr, s.promiseFn)
 	if s.txn != nil {
 		s.txn.leave()
 	}
