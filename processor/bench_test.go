@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -37,21 +38,25 @@ func benchRecords() int {
 }
 
 type benchResult struct {
-	records  int
-	bytes    int64
-	wall     time.Duration
-	cpu      time.Duration
-	peakRSS  int64 // bytes
-	variant  string
-	ruleset  string
-	parallel int
+	records   int
+	bytes     int64
+	wall      time.Duration
+	cpu       time.Duration // this process's
+	brokerCPU time.Duration // the broker process's, over the same time
+	peakRSS   int64         // bytes
+	variant   string
 }
+
+func (r benchResult) rate() float64 { return float64(r.records) / r.wall.Seconds() }
 
 // BenchmarkKafkaRoute masks a backlog of generated order records from one
 // topic into another, with the broker in its own process so the CPU and
-// memory figures are maskstream's alone: once with orders.yaml and once
-// with a ruleset that masks nothing (the same code path, the engine's
-// scanner only), and reports both and their ratio. Each variant runs
+// memory figures are maskstream's alone. Three variants run against the
+// same broker: a plain franz-go consume->produce copy (DESIGN §9's
+// baseline: what the route costs beyond moving records), the route with a
+// ruleset that masks nothing (the same code path, the engine's scanner
+// only: the issue's pass-through) and the route with orders.yaml; it
+// reports each and the ratios. Each variant runs
 // once whatever b.N is: run it with -benchtime 1x (make bench-kafka).
 // MASKSTREAM_BENCH_CPUPROFILE=FILE writes a CPU profile of each variant's
 // route phase to FILE.<variant>.
@@ -80,40 +85,51 @@ func BenchmarkKafkaRoute(b *testing.B) {
 	e := &env{store: store, secret: mustSecret(b), metrics: mustMetrics(b)}
 
 	var results []benchResult
-	for _, v := range []struct{ name, ruleset string }{{"passthrough", "passthrough"}, {"orders", "orders"}} {
-		b.Run(v.name, func(b *testing.B) {
-			r := runRouteBench(b, k, e, v.name, v.ruleset, n)
+	for _, v := range []string{"copy", "passthrough", "orders"} {
+		b.Run(v, func(b *testing.B) {
+			var r benchResult
+			if v == "copy" {
+				r = runBench(b, k, v, n, copyRunner(k))
+			} else {
+				r = runBench(b, k, v, n, routeRunner(k, e, v))
+			}
 			results = append(results, r)
-			b.ReportMetric(float64(r.records)/r.wall.Seconds(), "records/s")
+			b.ReportMetric(r.rate(), "records/s")
 			b.ReportMetric(float64(r.bytes)/r.wall.Seconds()/1e6, "MB/s")
 			b.ReportMetric(float64(r.cpu.Nanoseconds())/float64(r.records), "cpu-ns/record")
+			b.ReportMetric(float64(r.brokerCPU.Nanoseconds())/float64(r.records), "broker-cpu-ns/record")
 			b.ReportMetric(float64(r.peakRSS)/(1<<20), "peak-RSS-MB")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
-	if len(results) == 2 {
+	if len(results) == 3 {
 		fmt.Println(benchTable(results, n))
 	}
 }
 
 func benchTable(rs []benchResult, n int) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\nKafka route, %d order records backlog, broker in its own process, GOMAXPROCS=%d\n", n, runtime.GOMAXPROCS(0))
-	fmt.Fprintf(&sb, "%-12s %12s %10s %16s %14s %10s\n", "variant", "records/s", "MB/s", "CPU s/record", "peak RSS MB", "wall s")
+	fmt.Fprintf(&sb, "\nKafka route, %d order records backlog, broker in its own process, GOMAXPROCS=%d, %d CPUs\n", n, runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Fprintf(&sb, "%-12s %10s %8s %14s %14s %12s %8s\n", "variant", "records/s", "MB/s", "CPU µs/record", "broker µs/rec", "peak RSS MB", "wall s")
 	for _, r := range rs {
-		fmt.Fprintf(&sb, "%-12s %12.0f %10.1f %16.2e %14.1f %10.2f\n", r.variant,
-			float64(r.records)/r.wall.Seconds(), float64(r.bytes)/r.wall.Seconds()/1e6,
-			r.cpu.Seconds()/float64(r.records), float64(r.peakRSS)/(1<<20), r.wall.Seconds())
+		fmt.Fprintf(&sb, "%-12s %10.0f %8.1f %14.2f %14.2f %12.1f %8.2f\n", r.variant,
+			r.rate(), float64(r.bytes)/r.wall.Seconds()/1e6,
+			float64(r.cpu.Nanoseconds())/float64(r.records)/1e3,
+			float64(r.brokerCPU.Nanoseconds())/float64(r.records)/1e3,
+			float64(r.peakRSS)/(1<<20), r.wall.Seconds())
 	}
-	base, mask := rs[0], rs[1]
-	ratio := (float64(mask.records) / mask.wall.Seconds()) / (float64(base.records) / base.wall.Seconds())
-	fmt.Fprintf(&sb, "masking / pass-through throughput: %.2f (CPU per record: %.2fx)\n", ratio, mask.cpu.Seconds()/base.cpu.Seconds())
+	cp, pass, mask := rs[0], rs[1], rs[2]
+	fmt.Fprintf(&sb, "orders / pass-through: %.2f throughput, %.2fx CPU per record\n", mask.rate()/pass.rate(), mask.cpu.Seconds()/pass.cpu.Seconds())
+	fmt.Fprintf(&sb, "orders / plain copy:   %.2f throughput, %.2fx CPU per record\n", mask.rate()/cp.rate(), mask.cpu.Seconds()/cp.cpu.Seconds())
 	return sb.String()
 }
 
-// runRouteBench fills a topic with n orders, then times a route draining
-// it into another topic.
-func runRouteBench(b *testing.B, k *testenv.Kafka, e *env, variant, ruleset string, n int) benchResult {
+// runner drains topic in into topic out and returns once ctx ends.
+type runner func(ctx context.Context, in, out string) error
+
+// runBench fills a topic with n orders, then times run draining it into
+// another topic.
+func runBench(b *testing.B, k *testenv.Kafka, variant string, n int, run runner) benchResult {
 	ctx := context.Background()
 	in, out := "bench-"+variant, "bench-"+variant+".masked"
 	if err := k.CreateTopics(ctx, 4, in, out); err != nil {
@@ -124,23 +140,8 @@ func runRouteBench(b *testing.B, k *testenv.Kafka, e *env, variant, ruleset stri
 	runtime.GC()
 	debug.FreeOSMemory()
 	resetPeakRSS()
-
-	src, err := kafka.NewSource(k.ClusterConfig(), kafka.SourceConfig{Topics: []string{in}, Group: "bench-" + variant}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink, err := kafka.NewSink(k.ClusterConfig(), kafka.SinkConfig{}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r, err := processor.NewRoute(processor.RouteConfig{
-		Name: "bench-" + variant, Source: src, Sink: sink, Ruleset: ruleset, Rulesets: e.store,
-		Secret: e.secret, Metrics: e.metrics, KeepPartition: true,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
 	adm := kadm.NewClient(mustClient(b, k))
+	defer adm.Close()
 	if prof := os.Getenv("MASKSTREAM_BENCH_CPUPROFILE"); prof != "" {
 		// A profile of the route alone, not of filling the backlog.
 		f, err := os.Create(prof + "." + variant)
@@ -153,11 +154,11 @@ func runRouteBench(b *testing.B, k *testenv.Kafka, e *env, variant, ruleset stri
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cpu0 := cpuTime()
+	cpu0, broker0 := cpuTime(), k.ProcessCPU()
 	start := time.Now()
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- r.Run(rctx) }()
+	go func() { done <- run(rctx, in, out) }()
 	for {
 		offs, err := adm.ListEndOffsets(ctx, out)
 		var total int64
@@ -170,13 +171,71 @@ func runRouteBench(b *testing.B, k *testenv.Kafka, e *env, variant, ruleset stri
 		time.Sleep(20 * time.Millisecond)
 	}
 	wall := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu, brokerCPU := cpuTime()-cpu0, k.ProcessCPU()-broker0
 	peak := peakRSS()
 	stop()
 	if err := <-done; err != nil {
 		b.Fatal(err)
 	}
-	return benchResult{records: n, bytes: bytes, wall: wall, cpu: cpu, peakRSS: peak, variant: variant, ruleset: ruleset}
+	return benchResult{records: n, bytes: bytes, wall: wall, cpu: cpu, brokerCPU: brokerCPU, peakRSS: peak, variant: variant}
+}
+
+// routeRunner runs a processor route with the ruleset named like the
+// variant, as `maskstream run` would.
+func routeRunner(k *testenv.Kafka, e *env, ruleset string) runner {
+	return func(ctx context.Context, in, out string) error {
+		src, err := kafka.NewSource(k.ClusterConfig(), kafka.SourceConfig{Topics: []string{in}, Group: "bench-" + ruleset}, nil)
+		if err != nil {
+			return err
+		}
+		sink, err := kafka.NewSink(k.ClusterConfig(), kafka.SinkConfig{}, nil)
+		if err != nil {
+			return err
+		}
+		r, err := processor.NewRoute(processor.RouteConfig{
+			Name: "bench-" + ruleset, Source: src, Sink: sink, Ruleset: ruleset, Rulesets: e.store,
+			Secret: e.secret, Metrics: e.metrics, KeepPartition: true,
+		})
+		if err != nil {
+			return err
+		}
+		return r.Run(ctx)
+	}
+}
+
+// copyRunner is the plain consume->produce copy a team would write with
+// franz-go alone: a consumer group, records produced asynchronously to the
+// same partition with franz-go's defaults (acks all, idempotent, snappy,
+// the route's 10,000 buffered records), offsets committed once produced.
+func copyRunner(k *testenv.Kafka) runner {
+	return func(ctx context.Context, in, out string) error {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...), kgo.ConsumerGroup("bench-copy"),
+			kgo.ConsumeTopics(in), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.AutoCommitMarks(), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+			kgo.MaxBufferedRecords(kafka.DefaultMaxInFlight))
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		var failed atomic.Pointer[error]
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			fs.EachRecord(func(r *kgo.Record) {
+				o := &kgo.Record{Topic: out, Partition: r.Partition, Key: r.Key, Value: r.Value, Headers: r.Headers, Timestamp: r.Timestamp}
+				cl.Produce(ctx, o, func(_ *kgo.Record, err error) {
+					if err != nil && ctx.Err() == nil {
+						failed.CompareAndSwap(nil, &err)
+						return
+					}
+					cl.MarkCommitRecords(r)
+				})
+			})
+		}
+		if err := failed.Load(); err != nil {
+			return *err
+		}
+		return nil
+	}
 }
 
 // fillOrders produces n generated orders to topic and returns their

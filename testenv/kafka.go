@@ -208,3 +208,37 @@ func cmp0(v, def int) int {
 	}
 	return v
 }
+
+// ProcessCPU is the CPU time (user and system) the cluster's own process
+// has used so far, read from /proc (Linux; 100 clock ticks a second, the
+// kernel's USER_HZ everywhere Go runs). It is zero for an in-process
+// cluster or where /proc cannot be read: a benchmark uses it to show how
+// much of a shared machine the broker took.
+func (k *Kafka) ProcessCPU() time.Duration {
+	if k.proc == nil || k.proc.Process == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", k.proc.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; the fields we want follow its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		var n int64
+		if _, err := fmt.Sscan(s, &n); err != nil {
+			return 0
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / 100)
+}

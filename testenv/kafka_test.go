@@ -60,6 +60,24 @@ func TestStartKafkaProcess(t *testing.T) {
 		t.Error("a cluster in its own process has no in-process handle")
 	}
 	roundTrip(t, k.Brokers(), "seeded")
+	// Enough work that the broker's CPU shows in /proc's 10ms ticks.
+	busy, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...), kgo.DefaultProduceTopic("seeded"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		recs := make([]*kgo.Record, 1000)
+		for i := range recs {
+			recs[i] = &kgo.Record{Value: make([]byte, 512)}
+		}
+		if err := busy.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	busy.Close()
+	if cpu := k.ProcessCPU(); cpu <= 0 {
+		t.Errorf("ProcessCPU() = %v after 20,000 produced records; want the broker process's CPU time", cpu)
+	}
 	k.Close()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...))
 	if err != nil {
