@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,7 +114,7 @@ func TestLoadBad(t *testing.T) {
 			`12:53: route "too-long" dead_letter linger must be a duration such as 5ms (0s sends at once), not a number`,
 			`15:32: route "no-unit" to linger must be a duration such as 5ms`,
 		}},
-		{"loop.bad.yaml", []string{`8:9: route "kloop" writes to topic "orders.masked", which it also reads`, `12:9: route "nloop" publishes to "events.masked.events.x"`, `route "dlqloop" writes to topic "maskstream.dlq.dlqloop", which its topic_regex also matches`}},
+		{"loop.bad.yaml", []string{`8:9: route "kloop" writes to topic "orders.masked", which it also reads`, `12:9: route "nloop" publishes to "events.masked.events.x"`, `route "dlqloop" writes to topic "maskstream.dlq.dlqloop", which its topic_regex also matches`, `20:9: route "selfloop" writes each record back to the topic it was read from ("{topic}") on the cluster its topic_regex reads`}},
 		{"mixed-source.bad.yaml", []string{"names both kafka and nats", "group is a Kafka setting", "queue is for core NATS", "keep_partition needs a Kafka source", "durable needs stream", "topic and keep_partition are Kafka settings"}},
 		{"nothing.bad.yaml", []string{"no routes and no http section"}},
 		{"producer-nats.bad.yaml", []string{
@@ -251,6 +252,37 @@ func TestTemplate(t *testing.T) {
 			}
 			if got := tm.Expand(tt.topic, tt.part); got != tt.want {
 				t.Errorf("Expand = %q, want %q", got, tt.want)
+			}
+			// Pattern matches what the template expands to.
+			if re := regexp.MustCompile(tm.Pattern()); tt.want != "" && !re.MatchString(tt.want) {
+				t.Errorf("Pattern %q does not match the expansion %q", tm.Pattern(), tt.want)
+			}
+		})
+	}
+}
+
+func TestTemplatePattern(t *testing.T) {
+	tests := []struct {
+		tmpl     string
+		match    []string
+		mismatch []string
+	}{
+		{"{topic}.masked", []string{"a.masked", "prod.orders.masked"}, []string{".masked", "a.maskedx", "a-masked", "orders"}},
+		{"dlq.{topic}.p{partition}", []string{"dlq.x.p3", "dlq.a.b.p12"}, []string{"dlq.x.pq", "dlq..p1", "xdlq.a.p1"}},
+		{"fixed.topic", []string{"fixed.topic"}, []string{"fixedxtopic", "fixed.topic2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.tmpl, func(t *testing.T) {
+			re := regexp.MustCompile(MustTemplate(tt.tmpl).Pattern())
+			for _, s := range tt.match {
+				if !re.MatchString(s) {
+					t.Errorf("%s does not match %q", re, s)
+				}
+			}
+			for _, s := range tt.mismatch {
+				if re.MatchString(s) {
+					t.Errorf("%s matches %q", re, s)
+				}
 			}
 		})
 	}

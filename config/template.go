@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -114,6 +115,26 @@ func (t Template) Expand(topic string, partition int32) string {
 			b.WriteString(strconv.FormatInt(int64(partition), 10))
 		}
 	}
+	return b.String()
+}
+
+// Pattern is an anchored regexp matching every name t can expand to: a
+// route reading a topic_regex excludes its own outputs with it, since
+// which topics the regex will match is only known at run time.
+func (t Template) Pattern() string {
+	var b strings.Builder
+	b.WriteByte('^')
+	for _, p := range t.parts {
+		switch p.ph {
+		case phNone:
+			b.WriteString(regexp.QuoteMeta(p.lit))
+		case phTopic:
+			b.WriteString(".+")
+		case phPartition:
+			b.WriteString("[0-9]+")
+		}
+	}
+	b.WriteByte('$')
 	return b.String()
 }
 

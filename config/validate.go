@@ -414,6 +414,9 @@ func (c *Config) validateNoLoop(r *Route, what string, pos posFunc) {
 				if re, err := regexp.Compile(f.TopicRegex); err == nil && t.IsFixed() && re.MatchString(t.String()) {
 					pos(s.Pos, "%s writes to topic %q, which its topic_regex also matches: it would re-mask its own output forever; change the topic (or set dead_letter)", what, t.String())
 				}
+				if t.Expand("x", 0) == "x" {
+					pos(s.Pos, "%s writes each record back to the topic it was read from (%q) on the cluster its topic_regex reads: it would re-mask its own output forever; write to another cluster or add to the name, such as \"{topic}.masked\"", what, t.String())
+				}
 			}
 			continue
 		}

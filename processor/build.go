@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/maskstream/maskstream/config"
@@ -76,12 +77,34 @@ func sameDestination(a, b *config.Sink) bool {
 
 func kafkaSourceConfig(cfg *config.Config, rc *config.Route) kafka.SourceConfig {
 	return kafka.SourceConfig{
-		Topics:      rc.From.Topics,
-		TopicRegex:  rc.From.TopicRegex,
-		Group:       rc.From.Group,
-		StartOffset: rc.From.Start,
-		StopTimeout: cfg.DrainTimeout,
+		Topics:        rc.From.Topics,
+		TopicRegex:    rc.From.TopicRegex,
+		ExcludeTopics: ownTopics(rc),
+		Group:         rc.From.Group,
+		StartOffset:   rc.From.Start,
+		StopTimeout:   cfg.DrainTimeout,
 	}
+}
+
+// ownTopics are patterns of the topics route rc writes on the cluster it
+// reads with a topic_regex. Config validation refuses a fixed output the
+// regex matches, but a template's outputs ({topic}.masked) are only known
+// once topics exist: '^prod\..*' would pick up prod.orders.masked and
+// mask it again, and again, and take its own dead letters back in.
+func ownTopics(rc *config.Route) []string {
+	if rc.From.TopicRegex == "" {
+		return nil
+	}
+	var out []string
+	for _, s := range []*config.Sink{&rc.To, &rc.DeadLetter} {
+		if !s.IsKafka() || s.Kafka != rc.From.Kafka {
+			continue
+		}
+		if t, err := config.ParseTemplate(s.Template()); err == nil && !slices.Contains(out, t.Pattern()) {
+			out = append(out, t.Pattern())
+		}
+	}
+	return out
 }
 
 func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Logger) (connectors.Source, error) {
@@ -91,7 +114,11 @@ func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Log
 		if err != nil {
 			return nil, err
 		}
-		return kafka.NewSource(cluster, kafkaSourceConfig(cfg, rc), log)
+		sc := kafkaSourceConfig(cfg, rc)
+		if len(sc.ExcludeTopics) > 0 {
+			log.Info("topic_regex will not consume the route's own output and dead-letter topics", "excluded", sc.ExcludeTopics)
+		}
+		return kafka.NewSource(cluster, sc, log)
 	}
 	server, err := natsServer(cfg, f.NATS, rc.Name, deps.Getenv)
 	if err != nil {

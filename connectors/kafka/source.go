@@ -33,6 +33,11 @@ type SourceConfig struct {
 	// syntax, matched against the whole name only if anchored), including
 	// topics created later.
 	TopicRegex string
+	// ExcludeTopics are regexps of topics TopicRegex must never consume,
+	// even when it matches them: the route's own output and dead-letter
+	// topics on the same cluster, which it would otherwise re-mask
+	// forever. Only with TopicRegex.
+	ExcludeTopics []string
 	// Group is the consumer group. Instances sharing it share the
 	// partitions.
 	Group string
@@ -79,6 +84,14 @@ func (c SourceConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("kafka: topic_regex: %w", err))
 		}
 	}
+	if len(c.ExcludeTopics) > 0 && c.TopicRegex == "" {
+		errs = append(errs, errors.New("kafka: exclude_topics only applies to topic_regex; list the topics to consume instead"))
+	}
+	for _, x := range c.ExcludeTopics {
+		if _, err := regexp.Compile(x); err != nil {
+			errs = append(errs, fmt.Errorf("kafka: exclude_topics: %w", err))
+		}
+	}
 	for _, t := range c.Topics {
 		if t == "" {
 			errs = append(errs, errors.New("kafka: empty topic name in topics"))
@@ -123,6 +136,9 @@ func (c SourceConfig) consumeOpts() []kgo.Opt {
 	}
 	if c.TopicRegex != "" {
 		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(c.TopicRegex))
+		if len(c.ExcludeTopics) > 0 {
+			opts = append(opts, kgo.ConsumeExcludeTopics(c.ExcludeTopics...))
+		}
 	} else {
 		opts = append(opts, kgo.ConsumeTopics(c.Topics...))
 	}

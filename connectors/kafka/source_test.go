@@ -258,6 +258,9 @@ func TestSourceConfigValidate(t *testing.T) {
 		{"no topics", kafka.SourceConfig{Group: "g"}, false},
 		{"both", kafka.SourceConfig{Topics: []string{"a"}, TopicRegex: "a", Group: "g"}, false},
 		{"bad regex", kafka.SourceConfig{TopicRegex: "(", Group: "g"}, false},
+		{"regex with exclusions", kafka.SourceConfig{TopicRegex: `^prod\..*`, ExcludeTopics: []string{`^.+\.masked$`}, Group: "g"}, true},
+		{"exclusions without regex", kafka.SourceConfig{Topics: []string{"a"}, ExcludeTopics: []string{"b"}, Group: "g"}, false},
+		{"bad exclusion", kafka.SourceConfig{TopicRegex: "a", ExcludeTopics: []string{"("}, Group: "g"}, false},
 		{"no group", kafka.SourceConfig{Topics: []string{"a"}}, false},
 		{"bad start", kafka.SourceConfig{Topics: []string{"a"}, Group: "g", StartOffset: "middle"}, false},
 	}
