@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"github.com/maskstream/maskstream/connectors/internal/netx"
 
 	"context"
@@ -47,6 +48,12 @@ type SourceConfig struct {
 	// FetchMaxRecords bounds the records one poll hands to the lanes;
 	// 1000 by default.
 	FetchMaxRecords int
+	// FetchMaxBytes bounds one fetch response from one broker (compressed
+	// bytes; kgo buffers one per broker until the lanes have taken it);
+	// 16 MiB by default, against kgo's 50 MiB. With a 1 MiB cap per
+	// partition it only bites beyond 16 partitions per broker, where 50
+	// MiB of snappy batches could decompress to several hundred MB.
+	FetchMaxBytes int32
 	// StopTimeout bounds the time Lane.Stop is given on a revoke and at
 	// the end of Run; 30s by default. Keep it under the rebalance timeout.
 	StopTimeout time.Duration
@@ -66,6 +73,7 @@ type SourceConfig struct {
 // Default values of SourceConfig fields left zero.
 const (
 	DefaultFetchMaxRecords = 1000
+	DefaultFetchMaxBytes   = 16 << 20
 	DefaultStopTimeout     = 30 * time.Second
 	DefaultCommitInterval  = 5 * time.Second
 )
@@ -105,8 +113,8 @@ func (c SourceConfig) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("kafka: start offset %q: use %q or %q", c.StartOffset, StartEarliest, StartLatest))
 	}
-	if c.FetchMaxRecords < 0 || c.StopTimeout < 0 || c.CommitInterval < 0 {
-		errs = append(errs, errors.New("kafka: fetch_max_records, stop_timeout and commit_interval cannot be negative"))
+	if c.FetchMaxRecords < 0 || c.FetchMaxBytes < 0 || c.StopTimeout < 0 || c.CommitInterval < 0 {
+		errs = append(errs, errors.New("kafka: fetch_max_records, fetch_max_bytes, stop_timeout and commit_interval cannot be negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -133,6 +141,7 @@ func (c SourceConfig) consumeOpts() []kgo.Opt {
 		kgo.ConsumerGroup(c.Group),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.RequireStableFetchOffsets(),
+		kgo.FetchMaxBytes(cmp.Or(c.FetchMaxBytes, DefaultFetchMaxBytes)),
 	}
 	if c.TopicRegex != "" {
 		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(c.TopicRegex))

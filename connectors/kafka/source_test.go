@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -353,5 +354,29 @@ func TestSASL(t *testing.T) {
 				t.Errorf("Run with a wrong password = %v, want kerr.SaslAuthenticationFailed at once", err)
 			}
 		})
+	}
+}
+
+// TestFetchMaxBytes: fetches ask for at most DefaultFetchMaxBytes, not
+// kgo's 50 MiB, which bounds what one broker's buffered fetch can hold.
+func TestFetchMaxBytes(t *testing.T) {
+	k := testenv.StartKafka(t)
+	topic := unique("fetchmax")
+	if err := k.CreateTopics(ctxT(t, defaultWait), 1, topic); err != nil {
+		t.Fatal(err)
+	}
+	var asked atomic.Int32
+	k.Cluster().ControlKey(kmsg.Fetch.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		k.Cluster().KeepControl()
+		asked.Store(req.(*kmsg.FetchRequest).MaxBytes)
+		return nil, nil, false // observe only: kfake answers as usual
+	})
+	produce(t, k, topic, seqRecords("fetchmax", 3, 1)...)
+	src := newSource(t, k, topic, unique("group"))
+	log := newLaneLog(t, src)
+	runSource(t, src, log.opener)
+	waitFor(t, "a fetch", func() bool { return asked.Load() != 0 })
+	if got := asked.Load(); got != kafka.DefaultFetchMaxBytes {
+		t.Errorf("fetch max bytes = %d, want %d", got, kafka.DefaultFetchMaxBytes)
 	}
 }
