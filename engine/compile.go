@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -161,5 +162,36 @@ func (b *progBuilder) finish(skip []rulesets.Scalar, redact bool) *program {
 		b.errs = append(b.errs, rulesets.Errorf(rulesets.Pos{}, "%v", err))
 	}
 	p.root = root
+	p.markCaptures()
 	return p
+}
+
+// markCaptures gives each hash source whose path is all member names to
+// the automaton node that path leads to by those names, if the rules make
+// one, so the scan can capture its value (scanner.capture).
+func (p *program) markCaptures() {
+	p.srcPaths = make([][]rulesets.Segment, p.nsrc)
+	for r := range p.rules {
+		for _, hs := range p.rules[r].sources {
+			p.srcPaths[hs.id] = hs.path.Segments
+		}
+	}
+	for id, segs := range p.srcPaths {
+		n := p.root
+		for _, seg := range segs {
+			if n == nil || seg.Kind != rulesets.SegKey {
+				n = nil
+				break
+			}
+			j := n.index([]byte(seg.Key))
+			if j < 0 {
+				n = nil
+				break
+			}
+			n = n.kids[j]
+		}
+		if n != nil && len(segs) > 0 && !slices.Contains(n.capture, int32(id)) {
+			n.capture = append(n.capture, int32(id))
+		}
+	}
 }

@@ -460,8 +460,18 @@ func (f dateFormat) Parse(s string) (time.Time, error) {
 		return time.Time{}, errors.New("engine: date format not compiled")
 	}
 	fl := dfFields{year: -1, month: -1, day: -1, yday: -1, hour: -1, hour12: -1, pm: -1, min: -1, sec: -1, nsec: -1}
+	start := fl
 	steps := 0
-	if !f.matchFrom(s, 0, &fl, &steps) {
+	// First the reading the backtracking tries first (the widest number
+	// at every step), without keeping state to backtrack to: a value
+	// written in the layout is read so, and then the search below would
+	// take the same path to the same date. Only when it fails does the
+	// search run, from the start, exactly as if alone.
+	if len(f.items) < dfMatchBudget && f.matchFrom(s, 0, &fl, &steps, true) {
+		return fl.t, nil
+	}
+	fl, steps = start, 0
+	if !f.matchFrom(s, 0, &fl, &steps, false) {
 		if fl.err != nil {
 			return time.Time{}, fl.err
 		}
@@ -490,7 +500,9 @@ const dfMatchBudget = 4096
 
 // matchFrom matches items[i:] against s with backtracking over the widths
 // of variable-width numbers. It returns true with fl filled on success.
-func (f dateFormat) matchFrom(s string, i int, fl *dfFields, steps *int) bool {
+// first follows only the first choice at every step, and leaves fl
+// undefined when that fails: the caller starts again without it.
+func (f dateFormat) matchFrom(s string, i int, fl *dfFields, steps *int, first bool) bool {
 	*steps++
 	if *steps > dfMatchBudget {
 		return false
@@ -511,7 +523,7 @@ func (f dateFormat) matchFrom(s string, i int, fl *dfFields, steps *int) bool {
 		if len(s) < len(it.lit) || !strings.EqualFold(s[:len(it.lit)], it.lit) {
 			return false
 		}
-		return f.matchFrom(s[len(it.lit):], i+1, fl, steps)
+		return f.matchFrom(s[len(it.lit):], i+1, fl, steps, first)
 	}
 	lo, hi := numWidth(it)
 	if hi > 0 {
@@ -540,6 +552,21 @@ func (f dateFormat) matchFrom(s string, i int, fl *dfFields, steps *int) bool {
 				nw++
 			}
 		}
+		if first {
+			if nw == 0 {
+				return false
+			}
+			w := widths[0]
+			v, ok := dfDigits(rest[:w])
+			if !ok {
+				return false
+			}
+			if neg {
+				v = -v
+				fl.epochNeg = true
+			}
+			return fl.set(it, v, w) && f.matchFrom(rest[w:], i+1, fl, steps, true)
+		}
 		for _, w := range widths[:nw] {
 			v, ok := dfDigits(rest[:w])
 			if !ok {
@@ -550,7 +577,7 @@ func (f dateFormat) matchFrom(s string, i int, fl *dfFields, steps *int) bool {
 				v = -v
 				fl.epochNeg = true
 			}
-			if fl.set(it, v, w) && f.matchFrom(rest[w:], i+1, fl, steps) {
+			if fl.set(it, v, w) && f.matchFrom(rest[w:], i+1, fl, steps, false) {
 				return true
 			}
 			*fl = saved
@@ -559,7 +586,7 @@ func (f dateFormat) matchFrom(s string, i int, fl *dfFields, steps *int) bool {
 	}
 	// Names and am/pm have one reading each: no backtracking.
 	if n, ok := fl.setText(it, s); ok {
-		return f.matchFrom(s[n:], i+1, fl, steps)
+		return f.matchFrom(s[n:], i+1, fl, steps, first)
 	}
 	if it.dir != 'z' && it.dir != 'Z' {
 		return false
@@ -567,10 +594,17 @@ func (f dateFormat) matchFrom(s string, i int, fl *dfFields, steps *int) bool {
 	// Offsets (%z, and %Z for a zone without a name) may be read at
 	// several lengths.
 	ns, offs, count := dfOffsets(s)
+	if first {
+		if count == 0 {
+			return false
+		}
+		fl.zoneSet, fl.zoneOff, fl.zoneName = true, offs[0], ""
+		return f.matchFrom(s[ns[0]:], i+1, fl, steps, true)
+	}
 	for k := 0; k < count; k++ {
 		saved := *fl
 		fl.zoneSet, fl.zoneOff, fl.zoneName = true, offs[k], ""
-		if f.matchFrom(s[ns[k]:], i+1, fl, steps) {
+		if f.matchFrom(s[ns[k]:], i+1, fl, steps, false) {
 			return true
 		}
 		*fl = saved
@@ -880,7 +914,24 @@ func dfZone(name string, off int) *time.Location {
 	return z
 }
 
-// dfDaysIn returns the number of days of a month.
+// dfDaysIn returns the number of days of a month. Parse checks every date
+// with it, so the common case is arithmetic (the proleptic Gregorian rule
+// time uses) rather than a time.Date; the rest, a month out of range or a
+// year far from any calendar date, still asks time.Date.
 func dfDaysIn(m time.Month, year int) int {
-	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	if m < time.January || m > time.December || year < -dfFastYears || year > dfFastYears {
+		return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	}
+	if m == time.February {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return int(dfMonthDays[m])
 }
+
+// dfFastYears bounds the years dfDaysIn computes itself.
+const dfFastYears = 1_000_000
+
+var dfMonthDays = [13]uint8{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}

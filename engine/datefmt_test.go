@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,9 +224,9 @@ func TestDetectDate(t *testing.T) {
 }
 
 // FuzzDateFormat checks, for any layout that compiles and any instant:
-// Format never panics; Parse never panics on any input; and Parse reads
-// back what Format wrote, giving the same text again (format, parse,
-// format is stable).
+// Format never panics; Parse never panics on any input and reads it as
+// the backtracking search alone does; and Parse reads back what Format
+// wrote, giving the same text again (format, parse, format is stable).
 func FuzzDateFormat(f *testing.F) {
 	f.Add("%Y-%m-%d", int64(0), "2024-01-02")
 	f.Add("%d/%m/%Y %H:%M:%S", int64(1700000000), "01/02/2024 10:00:00")
@@ -238,7 +240,7 @@ func FuzzDateFormat(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = df.Parse(input)
+		dfCheckFirstReading(t, df, input)
 		// Instants between the years 1 and 9999, at a fixed offset.
 		const span = 315537897600 - 2*86400 // seconds from year 1 to the end of 9998
 		sec %= span
@@ -247,6 +249,7 @@ func FuzzDateFormat(f *testing.F) {
 		}
 		tm := time.Unix(sec-62135596800, sec%1e9).In(time.FixedZone("", int(sec%(14*3600))))
 		out := df.Format(tm)
+		dfCheckFirstReading(t, df, out)
 		back, err := df.Parse(out)
 		if err != nil {
 			if df.shows('y', 'Z') || df.epoch && tm.Year() < 1970 {
@@ -293,5 +296,89 @@ func TestDfDigitsMatchesParseInt(t *testing.T) {
 		if ok != (err == nil) || (ok && got != want) {
 			t.Errorf("dfDigits(%q) = %d, %v; ParseInt gives %d, %v", s, got, ok, want, err)
 		}
+	}
+}
+
+// TestDfDaysInMatchesTime: the arithmetic month length is time's, for
+// every month of the years around the fast path's bounds and the
+// calendar's usual range, and for months out of range.
+func TestDfDaysInMatchesTime(t *testing.T) {
+	check := func(m time.Month, y int) {
+		if got, want := dfDaysIn(m, y), time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+			t.Fatalf("month %d of %d: %d days, want %d", m, y, got, want)
+		}
+	}
+	years := []int{-dfFastYears - 401, -dfFastYears - 1, -dfFastYears, dfFastYears, dfFastYears + 1, dfFastYears + 400}
+	for y := -2100; y <= 10100; y++ {
+		years = append(years, y)
+	}
+	for _, y := range years {
+		for m := time.Month(-1); m <= 14; m++ {
+			check(m, y)
+		}
+	}
+}
+
+// TestDateParseFirstReading: Parse, which tries the first reading before
+// searching, gives what the search alone gives (the same time, or the
+// same error), on layouts with variable-width numbers, names and zones,
+// over values written by the layouts and mangled at random.
+func TestDateParseFirstReading(t *testing.T) {
+	layouts := []string{
+		"%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%-d/%-m/%y", "%-Y", "%Y%m%d", "%d%m%Y", "%-d-%-m-%Y", "%e%m",
+		"%a, %d %b %Y", "%A %B %e", "%I:%M %p", "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S.%3f%:z",
+		"%Y-%m-%d %H:%M:%S %Z", "%j/%Y", "%Y%j", "%s", "%s.%3f", "%Q", "%F %T", "%D", "%H:%M:%S%z", "%S.%f", "%c",
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	const junk = "0123456789 -:/.+ZTaApPmM"
+	for _, layout := range layouts {
+		f, err := parseDateFormat(layout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3000 {
+			tm := time.Date(1+r.IntN(9998), time.Month(1+r.IntN(12)), 1+r.IntN(31), r.IntN(24), r.IntN(60), r.IntN(60), r.IntN(1e9), time.FixedZone("", (r.IntN(49)-24)*1800))
+			b := []byte(f.Format(tm))
+			for range r.IntN(3) { // mangle: drop, change or add a byte
+				k := r.IntN(len(b) + 1)
+				switch op := r.IntN(3); {
+				case op == 0 && k < len(b):
+					b = append(b[:k], b[k+1:]...)
+				case op == 1 && k < len(b):
+					b[k] = junk[r.IntN(len(junk))]
+				default:
+					b = append(b[:k], append([]byte{junk[r.IntN(len(junk))]}, b[k:]...)...)
+				}
+			}
+			s := string(b)
+			dfCheckFirstReading(t, f, s)
+		}
+	}
+}
+
+// dfParseSearch is Parse without its first-reading shortcut: the
+// backtracking search alone, the reference the shortcut must agree with.
+func dfParseSearch(f dateFormat, s string) (time.Time, error) {
+	fl := dfFields{year: -1, month: -1, day: -1, yday: -1, hour: -1, hour12: -1, pm: -1, min: -1, sec: -1, nsec: -1}
+	steps := 0
+	if !f.matchFrom(s, 0, &fl, &steps, false) {
+		if fl.err != nil {
+			return time.Time{}, fl.err
+		}
+		return time.Time{}, errDateMismatch(f.layout)
+	}
+	return fl.t, nil
+}
+
+// dfCheckFirstReading fails t unless Parse and the search alone agree on s.
+func dfCheckFirstReading(t *testing.T, f dateFormat, s string) {
+	t.Helper()
+	if len(f.items) == 0 {
+		return // Parse refuses an uncompiled format before reading anything
+	}
+	got, gerr := f.Parse(s)
+	want, werr := dfParseSearch(f, s)
+	if !got.Equal(want) || got.Location().String() != want.Location().String() || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+		t.Fatalf("%s on %q: Parse gave %v, %v; the search alone %v, %v", f.layout, s, got, gerr, want, werr)
 	}
 }

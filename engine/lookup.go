@@ -208,10 +208,9 @@ var (
 )
 
 // hashInput returns rule r's hash input for the value being scanned
-// (reached through path pathIdx), or nil when the masks hash their own
-// input.
-func (s *scanner) hashInput(r int, pathIdx int32) []byte {
-	c := s.c
+// (reached through path pathIdx; orig: in the call's original document),
+// or nil when the masks hash their own input.
+func (c *call) hashInput(r int, pathIdx int32, orig bool) []byte {
 	if c.override != nil {
 		return c.override
 	}
@@ -222,7 +221,7 @@ func (s *scanner) hashInput(r int, pathIdx int32) []byte {
 	if len(rule.sources) == 1 && len(rule.advance) == 0 {
 		// One source: its text is the input, read in place (a view of
 		// the record or the arena, neither rewritten during the call).
-		v, ok := s.sourceValue(&rule.sources[0], pathIdx)
+		v, ok := c.sourceValue(&rule.sources[0], pathIdx, orig)
 		switch {
 		case !ok:
 			return hashMissing1
@@ -238,7 +237,7 @@ func (s *scanner) hashInput(r int, pathIdx int32) []byte {
 	}
 	enc := c.enc[:0]
 	for i := range rule.sources {
-		v, ok := s.sourceValue(&rule.sources[i], pathIdx)
+		v, ok := c.sourceValue(&rule.sources[i], pathIdx, orig)
 		if len(rule.sources) == 1 {
 			switch {
 			case !ok:
@@ -279,8 +278,7 @@ func (s *scanner) hashInput(r int, pathIdx int32) []byte {
 
 // sourceValue reads one hash source. A source sharing a wildcard with the
 // path that matched binds it to the element being masked.
-func (s *scanner) sourceValue(src *hsource, pathIdx int32) (Value, bool) {
-	c := s.c
+func (c *call) sourceValue(src *hsource, pathIdx int32, orig bool) (Value, bool) {
 	k := src.shared[pathIdx]
 	if k == 0 || k > len(c.path) {
 		switch c.srcState[src.id] {
@@ -296,7 +294,7 @@ func (s *scanner) sourceValue(src *hsource, pathIdx int32) (Value, bool) {
 		}
 		return v, ok
 	}
-	if s.orig {
+	if orig {
 		return c.lookupFrom(c.path[k-1].start, src.path.Segments[k:])
 	}
 	segs := make([]rulesets.Segment, len(src.path.Segments))

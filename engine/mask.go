@@ -80,6 +80,15 @@ type Ctx struct {
 	// hash is the rule's hash input from its hash_sources (or the caller's
 	// hash_values override); nil means each mask hashes its own input.
 	hash []byte
+	// owe, when not nil, is the call that owes hash: the input of its
+	// rule oweRule, reached through path owePath (oweOrig: in the
+	// call's original document). Seed computes it on first use, so a
+	// rule whose masks never hash (do_nothing, from_fixed, redact...)
+	// does not look its hash sources up.
+	owe     *call
+	oweRule int32
+	owePath int32
+	oweOrig bool
 
 	cur    *step
 	input  Value
@@ -191,7 +200,7 @@ func (c *Ctx) Rand() *Rand {
 // current mask's keyed digest, for masks that need bytes rather than a
 // stream.
 func (c *Ctx) Seed(extra []byte) [32]byte {
-	in := c.hash
+	in := c.hashInput()
 	if in == nil {
 		in = hashText(c.input)
 	}
@@ -200,6 +209,43 @@ func (c *Ctx) Seed(extra []byte) [32]byte {
 		in = c.buf
 	}
 	return c.sum(c.cur.id[:], in)
+}
+
+// hashState is what a rule's masks see of its hash input and document,
+// saved around a nested program's rule (a json mask's transforms share the
+// Ctx of the rule that holds them).
+type hashState struct {
+	hash             []byte
+	doc              []byte
+	owe              *call
+	oweRule, owePath int32
+	oweOrig          bool
+}
+
+func (c *Ctx) hashState() hashState {
+	return hashState{c.hash, c.doc, c.owe, c.oweRule, c.owePath, c.oweOrig}
+}
+
+func (c *Ctx) setHashState(h hashState) {
+	c.hash, c.doc, c.owe, c.oweRule, c.owePath, c.oweOrig = h.hash, h.doc, h.owe, h.oweRule, h.owePath, h.oweOrig
+}
+
+// hashInput is the current rule's hash input, nil when the rule has no
+// hash sources (each mask then hashes its own value). It is computed when
+// a mask first asks, so masks that never hash never pay for the lookup:
+// masks read it through here (or Seed and Rand), never from c.hash.
+func (c *Ctx) hashInput() []byte {
+	if c.owe != nil {
+		return c.payHash()
+	}
+	return c.hash
+}
+
+// payHash computes the hash input the Ctx is owed (see owe).
+func (c *Ctx) payHash() []byte {
+	c.hash = c.owe.hashInput(int(c.oweRule), c.owePath, c.oweOrig)
+	c.owe = nil
+	return c.hash
 }
 
 // Key returns HMAC-SHA256(secret, "key" ‖ identity): a per-mask key that
@@ -275,6 +321,26 @@ func (c *Ctx) Run(p Pipeline, v Value) (Value, error) {
 	// Restored by hand, not deferred: Run is on every masked value's path.
 	c.restore(saveCur, saveIn, &saveRng, saveSeeded)
 	return v, nil
+}
+
+// runTop is Run for a Ctx no mask is using (a call's own, between
+// rules): there is no caller's state to save and restore. *v is replaced by
+// the pipeline's output; on error it is left as it was.
+func (c *Ctx) runTop(p Pipeline, v *Value) error {
+	cur := *v
+	for i := range p {
+		c.cur, c.input, c.seeded = &p[i], cur, false
+		out, err := p[i].m.Apply(c, cur)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p[i].typ, err)
+		}
+		cur = out
+		if cur.Kind == Missing {
+			break
+		}
+	}
+	*v = cur
+	return nil
 }
 
 // restore puts back the state of the mask that called Run.

@@ -283,15 +283,60 @@ var xfIssuerWidths = func() [][]int {
 	return ws
 }()
 
+// xfRangeRef names one range of xfIssuers (issuer i, range j) with its
+// digit count.
+type xfRangeRef struct{ i, j, w int }
+
+// xfIssuerRanges lists, for each first digit, the ranges a number starting
+// with it can fall in, in xfIssuers' order: a card is checked against a
+// handful of ranges rather than all of them.
+var xfIssuerRanges = func() (t [10][]xfRangeRef) {
+	for i, iss := range xfIssuers {
+		for j, rg := range iss.ranges {
+			w := xfIssuerWidths[i][j]
+			p := 1
+			for range w - 1 {
+				p *= 10
+			}
+			for d := rg[0] / p; d <= min(rg[1]/p, 9); d++ {
+				t[d] = append(t[d], xfRangeRef{i, j, w})
+			}
+		}
+	}
+	return t
+}()
+
 // xfIssuerOf finds the issuer whose range matches the most leading digits,
-// and how many digits matched.
+// and how many digits matched (the first such issuer in xfIssuers' order
+// among equals).
 func xfIssuerOf(digits []byte) (*xfIssuer, int) {
 	// lead[w] is the number the first w digits spell; IIN ranges are a
 	// few digits long.
 	var lead [10]int
+	nonDigit := false
 	for w := 1; w < len(lead) && w <= len(digits); w++ {
 		lead[w] = lead[w-1]*10 + int(digits[w-1]-'0')
+		nonDigit = nonDigit || digits[w-1]-'0' > 9
 	}
+	if len(digits) == 0 || nonDigit {
+		return xfIssuerOfAll(digits, &lead)
+	}
+	var best *xfIssuer
+	bestW := 0
+	for _, r := range xfIssuerRanges[digits[0]-'0'] {
+		if r.w > len(digits) || r.w <= bestW {
+			continue
+		}
+		if v, rg := lead[r.w], xfIssuers[r.i].ranges[r.j]; v >= rg[0] && v <= rg[1] {
+			best, bestW = &xfIssuers[r.i], r.w
+		}
+	}
+	return best, bestW
+}
+
+// xfIssuerOfAll is xfIssuerOf over every range, for input whose leading
+// bytes are not all digits.
+func xfIssuerOfAll(digits []byte, lead *[10]int) (*xfIssuer, int) {
 	var best *xfIssuer
 	bestW := 0
 	for i := range xfIssuers {

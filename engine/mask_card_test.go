@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -168,4 +170,41 @@ func FuzzCreditCard(f *testing.F) {
 			t.Fatalf("%q gave %q", in, out.S)
 		}
 	})
+}
+
+// TestXfIssuerOfByFirstDigit: the lookup through the first digit's ranges
+// finds what the scan over every range finds, for every prefix of up to
+// six digits and for longer random numbers.
+func TestXfIssuerOfByFirstDigit(t *testing.T) {
+	check := func(d []byte) {
+		var lead [10]int
+		for w := 1; w < len(lead) && w <= len(d); w++ {
+			lead[w] = lead[w-1]*10 + int(d[w-1]-'0')
+		}
+		gi, gw := xfIssuerOf(d)
+		wi, ww := xfIssuerOfAll(d, &lead)
+		if gi != wi || gw != ww {
+			t.Fatalf("%s: issuer %v/%d, the full scan says %v/%d", d, gi, gw, wi, ww)
+		}
+	}
+	for n := 1; n <= 6; n++ {
+		lim := 1
+		for range n {
+			lim *= 10
+		}
+		for v := range lim {
+			check(fmt.Appendf(nil, "%0*d", n, v))
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		d := make([]byte, r.IntN(20))
+		for k := range d {
+			d[k] = byte('0' + r.IntN(10))
+			if r.IntN(20) == 0 {
+				d[k] = byte(r.IntN(256)) // a stray byte: the full scan's answer still
+			}
+		}
+		check(d)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math/big"
 	"math/bits"
+	"sync/atomic"
 )
 
 // The keyed format-preserving permutation behind imitate_unique,
@@ -32,7 +33,8 @@ import (
 //
 // The AES-256 key is the mask's Ctx.Key (an HMAC of the run secret and the
 // mask's parameters, never of the value); its key schedule is expanded
-// once per secret and mask and cached on the Secret (Secret.fpeBlock). The
+// once per secret and mask and cached on the Secret (Secret.fpeKey), with
+// the header's MAC for each short tweak length (fpeKey.hdr). The
 // tweak describes the domain, so values of different shapes use unrelated
 // permutations.
 
@@ -54,6 +56,41 @@ type fpe struct {
 	out  []byte
 }
 
+// fpeKey is a permutation key prepared for use: the cipher with its key
+// schedule expanded, and the first CBC-MAC block (the header, which holds
+// only the tweak's length) enciphered for every tweak length below
+// fpeHeaderLens, which covers the tweaks of identifiers and UUIDs. The
+// header depends on the key and a length, never on a value, so this saves
+// one of the dozen chained block encryptions a short value costs.
+type fpeKey struct {
+	b   cipher.Block
+	hdr [fpeHeaderLens][aes.BlockSize]byte
+	// serial (the Secret's) and id are what the key was prepared for
+	// (Secret.fpeKey), so a mask's fpeKeyCache can tell whether it holds
+	// the right one. A serial, not the *Secret: a compiled mask outlives
+	// the request-supplied secrets it served and must not keep them.
+	serial uint64
+	id     [32]byte
+}
+
+const fpeHeaderLens = 32
+
+func newFPEKey(b cipher.Block) *fpeKey {
+	k := &fpeKey{b: b}
+	for n := range k.hdr {
+		k.hdr[n] = fpeHeaderBlock(b, n)
+	}
+	return k
+}
+
+// fpeHeaderBlock is the CBC-MAC's first block for a tweak of n bytes.
+func fpeHeaderBlock(b cipher.Block, n int) [aes.BlockSize]byte {
+	t := fpeHeader
+	binary.BigEndian.PutUint64(t[8:], uint64(n))
+	b.Encrypt(t[:], t[:])
+	return t
+}
+
 // newFPE prepares a permutation from a raw key, expanding the key schedule:
 // masks use Ctx.perm, which takes the schedule from the Secret's cache.
 func newFPE(key [32]byte, tweak []byte) *fpe {
@@ -62,16 +99,19 @@ func newFPE(key [32]byte, tweak []byte) *fpe {
 		panic("engine: AES-256 refused a 32-byte key: " + err.Error())
 	}
 	f := &fpe{}
-	f.init(b, tweak)
+	f.init(newFPEKey(b), tweak)
 	return f
 }
 
-// init keys f with a prepared cipher and chains the tweak in.
-func (f *fpe) init(b cipher.Block, tweak []byte) {
+// init keys f with a prepared key and chains the tweak in.
+func (f *fpe) init(k *fpeKey, tweak []byte) {
+	b := k.b
 	f.b = b
-	f.t = fpeHeader
-	binary.BigEndian.PutUint64(f.t[8:], uint64(len(tweak)))
-	b.Encrypt(f.t[:], f.t[:])
+	if len(tweak) < fpeHeaderLens {
+		f.t = k.hdr[len(tweak)]
+	} else {
+		f.t = fpeHeaderBlock(b, len(tweak))
+	}
 	for off := 0; off < len(tweak); off += aes.BlockSize {
 		blk := tweak[off:min(off+aes.BlockSize, len(tweak))]
 		for j, x := range blk {
@@ -85,7 +125,28 @@ func (f *fpe) init(b cipher.Block, tweak []byte) {
 // scratch: valid until the next call of perm.
 func (c *Ctx) perm(tweak []byte) *fpe {
 	f := &c.scratch().perm
-	f.init(c.sec.fpeBlock(c.cur.id), tweak)
+	f.init(c.sec.fpeKey(c.cur.id), tweak)
+	return f
+}
+
+// fpeKeyCache is a mask's memory of the permutation key it last used:
+// its owner masks value after value under one secret, so the key is
+// usually the one before, found without hashing the identity into the
+// Secret's map. It holds one key (of one secret and identity), whatever
+// the data, and is safe for concurrent use.
+type fpeKeyCache struct {
+	last atomic.Pointer[fpeKey]
+}
+
+// permCached is perm through the mask's own key cache.
+func (c *Ctx) permCached(kc *fpeKeyCache, tweak []byte) *fpe {
+	k := kc.last.Load()
+	if k == nil || k.serial != c.sec.serial || k.id != c.cur.id {
+		k = c.sec.fpeKey(c.cur.id)
+		kc.last.Store(k)
+	}
+	f := &c.scratch().perm
+	f.init(k, tweak)
 	return f
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"crypto/aes"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"testing"
@@ -65,7 +66,7 @@ func TestSecretFPEBlock(t *testing.T) {
 	id := func(i int) [32]byte { return [32]byte{byte(i), byte(i >> 8), 0xfe} }
 	encrypt := func(s *Secret, i int) [16]byte {
 		var out [16]byte
-		s.fpeBlock(id(i)).Encrypt(out[:], make([]byte, 16))
+		s.fpeKey(id(i)).b.Encrypt(out[:], make([]byte, 16))
 		return out
 	}
 	t.Run("keyed by Ctx.Key", func(t *testing.T) {
@@ -83,7 +84,7 @@ func TestSecretFPEBlock(t *testing.T) {
 	})
 	t.Run("prepared once", func(t *testing.T) {
 		s := MustSecret("fpe-cache-secret-0123456789")
-		if s.fpeBlock(id(2)) != s.fpeBlock(id(2)) {
+		if s.fpeKey(id(2)) != s.fpeKey(id(2)) {
 			t.Error("a second lookup prepared the key again")
 		}
 	})
@@ -101,7 +102,7 @@ func TestSecretFPEBlock(t *testing.T) {
 		s := MustSecret("fpe-cache-secret-0123456789")
 		first := encrypt(s, 0)
 		for i := range maxFPEBlocks + 50 {
-			s.fpeBlock(id(i))
+			s.fpeKey(id(i))
 		}
 		if n := len(*s.blocks.Load()); n != maxFPEBlocks {
 			t.Errorf("cache holds %d keys, want the bound %d", n, maxFPEBlocks)
@@ -152,5 +153,65 @@ func TestFPERound64MatchesRound(t *testing.T) {
 		if got := f.round64(i, half); got != w {
 			t.Errorf("round %d of %#x: round64 gives %#x, round %#x", i, half, got, w)
 		}
+	}
+}
+
+// TestFPEKeyHeaders: the header blocks prepared with the key give the
+// same chaining value as the CBC-MAC computed from scratch, for tweaks
+// shorter and longer than the prepared lengths.
+func TestFPEKeyHeaders(t *testing.T) {
+	key := [32]byte{7, 1, 2}
+	b, err := aes.NewCipher(key[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := newFPEKey(b)
+	for n := range 3*fpeHeaderLens + 5 {
+		tweak := make([]byte, n)
+		for i := range tweak {
+			tweak[i] = byte(i*13 + n)
+		}
+		// The reference: CBC-MAC over the header and the zero-padded tweak.
+		msg := append([]byte{}, fpeHeader[:8]...)
+		msg = binary.BigEndian.AppendUint64(msg, uint64(n))
+		msg = append(msg, tweak...)
+		for len(msg)%aes.BlockSize != 0 {
+			msg = append(msg, 0)
+		}
+		var want [aes.BlockSize]byte
+		for off := 0; off < len(msg); off += aes.BlockSize {
+			for j := range want {
+				want[j] ^= msg[off+j]
+			}
+			b.Encrypt(want[:], want[:])
+		}
+		var f fpe
+		f.init(k, tweak)
+		if f.t != want {
+			t.Fatalf("tweak of %d bytes: wrong chaining value", n)
+		}
+	}
+}
+
+// TestPermCached: a mask's key cache gives the permutation Ctx.perm gives,
+// while the secret and the identity change under it.
+func TestPermCached(t *testing.T) {
+	secs := []*Secret{MustSecret("perm-cache-secret-0123456789"), MustSecret("perm-cache-secret-0123456780")}
+	steps := []*step{{id: [32]byte{1}}, {id: [32]byte{2}}}
+	var kc fpeKeyCache
+	tweak := []byte("u/s99aa")
+	for i := range 40 {
+		c := &Ctx{sec: secs[i%2], cur: steps[i/3%2]}
+		f := c.perm(tweak)
+		want := [3]uint64{f.permute64(12345, 1e6, nil), f.permute64(0, 1e6, nil)}
+		g := c.permCached(&kc, tweak)
+		got := [3]uint64{g.permute64(12345, 1e6, nil), g.permute64(0, 1e6, nil)}
+		if got != want {
+			t.Fatalf("step %d: the cached key permutes differently", i)
+		}
+		if k := kc.last.Load(); k.serial != c.sec.serial || k.id != c.cur.id {
+			t.Fatalf("step %d: the cache holds another secret's or mask's key", i)
+		}
+		c.done()
 	}
 }

@@ -157,8 +157,9 @@ func (m *jsonMask) Apply(c *Ctx, v Value) (Value, error) {
 	if len(raw) > m.prog.maxBytes {
 		return Value{}, errors.New("the JSON document is larger than limits.max_record_bytes")
 	}
+	inherit := c.hashInput()
 	call := m.prog.getCall(c, raw)
-	call.inherit = c.hash
+	call.inherit = inherit
 	out, err := call.run(nil, raw)
 	call.release()
 	if err != nil {

@@ -63,7 +63,7 @@ func bucket(tag uint64) int { return int(tag * 0x9e3779b97f4a7c15 >> 59) }
 
 // get returns the HMAC of a ‖ b if the memo holds it.
 func (m *macMemo) get(tag uint64, a, b []byte) (*[32]byte, bool) {
-	for k := bucket(tag); m.idx[k] != 0; k = (k + 1) % memoBuckets {
+	for k := bucket(tag); m.idx[k] != 0; k = (k + 1) & (memoBuckets - 1) {
 		i := int(m.idx[k]) - 1
 		if m.tag[i] != tag || int(m.la[i]) != len(a) || int(m.lb[i]) != len(b) {
 			continue
@@ -90,7 +90,7 @@ func (m *macMemo) put(tag uint64, a, b []byte, sum *[32]byte) {
 	m.n, m.used = i+1, o+n
 	k := bucket(tag)
 	for m.idx[k] != 0 {
-		k = (k + 1) % memoBuckets
+		k = (k + 1) & (memoBuckets - 1)
 	}
 	m.idx[k] = uint8(i + 1)
 }

@@ -560,9 +560,10 @@ var txtKindIDs = func() (ids [16][32]byte) {
 // txtEntityRand seeds a generator for one entity: HMAC(secret, kind
 // identity ‖ [hash input ‖ 0] ‖ canonical entity).
 func (c *Ctx) txtEntityRand(k textscan.Kind, entity string) Rand {
+	in := c.hashInput() // before taking c.buf: computing it may use the scratch
 	b := c.buf[:0]
-	if c.hash != nil {
-		b = append(append(b, c.hash...), 0)
+	if in != nil {
+		b = append(append(b, in...), 0)
 	}
 	b = textscan.AppendCanonical(b, k, entity)
 	c.buf = b

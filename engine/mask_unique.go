@@ -29,7 +29,9 @@ type imitateUniqueParams struct {
 	Seed string `yaml:"seed"`
 }
 
-type imitateUnique struct{}
+type imitateUnique struct {
+	keys fpeKeyCache
+}
 
 func newImitateUnique(p *Params) (Mask, error) {
 	var prm imitateUniqueParams
@@ -37,17 +39,17 @@ func newImitateUnique(p *Params) (Mask, error) {
 		return nil, err
 	}
 	// seed changes the mask's identity, and so Ctx.Key: nothing else to do.
-	return imitateUnique{}, nil
+	return &imitateUnique{}, nil
 }
 
-func (imitateUnique) Apply(c *Ctx, v Value) (Value, error) {
+func (m *imitateUnique) Apply(c *Ctx, v Value) (Value, error) {
 	switch v.Kind {
 	case Null:
 		return v, nil
 	case String:
-		return Str(uniqueString(c, v.S)), nil
+		return Str(uniqueString(c, &m.keys, v.S)), nil
 	case Number:
-		return Num(uniqueNumber(c, v.S)), nil
+		return Num(uniqueNumber(c, &m.keys, v.S)), nil
 	}
 	return Value{}, fmt.Errorf("imitate_unique takes a string or a number, got %s", v.Kind)
 }
@@ -55,7 +57,7 @@ func (imitateUnique) Apply(c *Ctx, v Value) (Value, error) {
 // uniqueString permutes the ASCII letters and digits of s among all strings
 // with the same characters elsewhere and the same kind of character at
 // each replaced position.
-func uniqueString(c *Ctx, s string) string {
+func uniqueString(c *Ctx, kc *fpeKeyCache, s string) string {
 	sc := c.scratch()
 	ds := sc.digits[:0]
 	// The tweak is the value's shape: each replaced byte as its kind
@@ -85,13 +87,13 @@ func uniqueString(c *Ctx, s string) string {
 		return s
 	}
 	b := append(c.room(len(s)), s...)
-	fpeMixed(c.perm(tweak), b, ds)
+	fpeMixed(c.permCached(kc, tweak), b, ds)
 	return c.str(b)
 }
 
 // uniqueNumber permutes the digits of a JSON number literal's integer and
 // fraction parts, keeping it a valid number of the same shape.
-func uniqueNumber(c *Ctx, b string) string {
+func uniqueNumber(c *Ctx, kc *fpeKeyCache, b string) string {
 	sc := c.scratch()
 	ds := sc.digits[:0]
 	// The tweak is the number's shape: '1' for a leading digit that
@@ -131,6 +133,6 @@ func uniqueNumber(c *Ctx, b string) string {
 		return b
 	}
 	out := append(c.room(len(b)), b...)
-	fpeMixed(c.perm(tweak), out, ds)
+	fpeMixed(c.permCached(kc, tweak), out, ds)
 	return c.str(out)
 }

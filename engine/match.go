@@ -53,6 +53,11 @@ type mnode struct {
 	// (b+1)] with a, b the indexes in pos and neg, -1 for "none".
 	idx []*mnode
 
+	// capture lists the hash sources (hsource.id) whose path, all member
+	// names, ends here: the scan reads them in passing (scanner.capture)
+	// rather than looking them up from the root.
+	capture []int32
+
 	// below is the range of rule indexes with a state still short of its
 	// end here (rules that may match something beneath this node).
 	belowLo, belowHi int32

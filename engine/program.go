@@ -18,6 +18,8 @@ type program struct {
 	// nsrc counts the distinct hash source paths: each is read at most
 	// once per record (unless bound to a rule's [*]).
 	nsrc int
+	// srcPaths are the distinct hash source paths, by hsource.id.
+	srcPaths [][]rulesets.Segment
 	// hasGuards: some rule depends on a condition.
 	hasGuards bool
 
@@ -118,6 +120,11 @@ type call struct {
 	// missing.
 	srcVal   []Value
 	srcState []uint8
+	// noCapture: the scan passed over a part of the record without
+	// reading it (a masked container, a redacted member, an escaped
+	// name on the way), so a source it captures from now on might not be
+	// the first match a lookup would find: they are looked up.
+	noCapture bool
 
 	arena   []byte // decoded strings live here until the call ends
 	scratch []byte // decoded member names (reused per name)
@@ -171,6 +178,7 @@ func (p *program) getCall(ctx *Ctx, doc []byte) *call {
 	}
 	c.srcVal, c.srcState = c.srcVal[:p.nsrc], c.srcState[:p.nsrc]
 	clear(c.srcState)
+	c.noCapture = false
 	c.active = resizeBool(c.active, n)
 	for i := range c.active {
 		c.active[i] = true

@@ -67,7 +67,10 @@ func (s *scanner) value(n *mnode) (dropped bool, err error) {
 		return s.masked(n)
 	}
 	s.noAccept = false
-	if n == nil && !s.c.p.redact {
+	if n == nil {
+		if s.c.p.redact {
+			return false, s.plain()
+		}
 		return false, s.skip()
 	}
 	switch s.src[s.i] {
@@ -77,6 +80,139 @@ func (s *scanner) value(n *mnode) (dropped bool, err error) {
 		return false, s.array(n)
 	}
 	return false, s.skip()
+}
+
+// plain passes over a value no rule reaches, validating it and, under
+// redact_secrets, replacing the values of members named like credentials.
+// Without rules there is no path to keep and nothing is dropped, so it
+// costs little more than skip.
+func (s *scanner) plain() error {
+	switch s.src[s.i] {
+	case '{':
+		return s.plainObject()
+	case '[':
+		if empty, ok := s.open(']'); !ok {
+			return s.tooDeep()
+		} else if empty {
+			return nil
+		}
+		for {
+			if err := s.plainValue(); err != nil {
+				return err
+			}
+			if more, ok := s.next(']'); !ok {
+				return s.expectedAfter(']')
+			} else if !more {
+				return nil
+			}
+		}
+	}
+	return s.skip()
+}
+
+// plainValue is plain with its most common case, a short string, inlined.
+func (s *scanner) plainValue() error {
+	if s.i < len(s.src) && s.src[s.i] == '"' {
+		if k := shortStr(s.src, s.i+1); k != 0 {
+			s.i = k + 1
+			return nil
+		}
+		_, err := s.str()
+		return err
+	}
+	if s.i >= len(s.src) {
+		return s.unexpected("a JSON value")
+	}
+	return s.plain()
+}
+
+func (s *scanner) plainObject() error {
+	if empty, ok := s.open('}'); !ok {
+		return s.tooDeep()
+	} else if empty {
+		return nil
+	}
+	src := s.src
+	for {
+		ks := s.i
+		if ks >= len(src) || src[ks] != '"' {
+			return s.unexpected("a member name in double quotes")
+		}
+		var esc bool
+		ke := shortStr(src, ks+1)
+		if ke == 0 {
+			var err error
+			if esc, err = s.str(); err != nil {
+				return err
+			}
+			ke = s.i - 1
+		}
+		s.i = ke + 1
+		s.ws()
+		if s.i >= len(src) || src[s.i] != ':' {
+			return s.unexpected("':' after a member name")
+		}
+		s.i++
+		s.ws()
+		name := src[ks+1 : ke]
+		if esc {
+			s.c.scratch = unescape(s.c.scratch[:0], name)
+			name = s.c.scratch
+		}
+		if isSecretKey(name) {
+			start := s.i
+			if err := s.skip(); err != nil {
+				return err
+			}
+			s.flushTo(start)
+			s.out = append(s.out, redactedJSON...)
+			s.last = s.i
+		} else if err := s.plainValue(); err != nil {
+			return err
+		}
+		if more, ok := s.next('}'); !ok {
+			return s.expectedAfter('}')
+		} else if !more {
+			return nil
+		}
+	}
+}
+
+// capture reads, in passing, the hash sources that end at node n, the
+// member at s.i: the value a lookup from the root would find, since the
+// scan has read everything before it (else c.noCapture) and a source is
+// kept only the first time. A node the automaton shares with other paths
+// is checked against the concrete path.
+func (s *scanner) capture(n *mnode) {
+	c := s.c
+	for _, id := range n.capture {
+		segs := c.p.srcPaths[id]
+		if c.srcState[id] != 0 || len(segs) != len(c.path) {
+			continue
+		}
+		same := true
+		for i := range segs {
+			st := &c.path[i]
+			if st.esc {
+				// Compared only unescaped: let lookups find it.
+				c.noCapture = true
+				return
+			}
+			if st.idx >= 0 || string(st.key()) != segs[i].Key {
+				same = false
+				break
+			}
+		}
+		if !same {
+			continue
+		}
+		l := s.lexer
+		start := l.i
+		if l.skip() != nil {
+			return // the scan reports it
+		}
+		c.srcVal[id], c.srcState[id] = c.decode(c.doc, start, l.i), 1
+	}
 }
 
 // selects reports whether a rule of n applies in this scan.
@@ -192,9 +328,15 @@ func (s *scanner) object(n *mnode) error {
 		}
 		st := &c.path[d]
 		st.ks, st.ke, st.esc, st.start = ks+1, ke, esc, i
+		if child != nil && child.capture != nil && s.orig && !c.noCapture {
+			s.capture(child)
+		}
 		dropped := false
 		switch {
 		case redact && secret == 1 && (child == nil || len(child.accept) == 0 || !s.selects(child)):
+			if child != nil && s.orig {
+				c.noCapture = true
+			}
 			if err := s.skip(); err != nil {
 				return err
 			}
@@ -366,6 +508,9 @@ func (s *scanner) write(start int, v Value) error {
 // so on; the rules after the last one, and redact_secrets, then run over
 // the result.
 func (s *scanner) container(n *mnode, start int) (bool, error) {
+	if s.orig {
+		s.c.noCapture = true
+	}
 	if err := s.skip(); err != nil {
 		return false, err
 	}
@@ -444,11 +589,25 @@ func (s *scanner) apply(r int, pathIdx int32, v *Value) (did bool, err error) {
 		return false, nil
 	}
 	ctx := c.ctx
-	saveHash, saveDoc := ctx.hash, ctx.doc
-	ctx.hash = s.hashInput(r, pathIdx)
+	// The call's own Ctx runs no mask but this rule's: nothing of it to
+	// save. Another (a json mask's, shared with the rule holding it) is
+	// put back as that rule's masks left it.
+	own := ctx == &c.own
+	var saved hashState
+	if !own {
+		saved = ctx.hashState()
+	}
+	// The hash input is computed when a mask first asks for it, if ever
+	// (Ctx.hashInput).
+	ctx.hash, ctx.owe, ctx.oweRule, ctx.owePath, ctx.oweOrig = nil, c, int32(r), pathIdx, s.orig
 	ctx.doc = c.doc
-	out, err := ctx.Run(rule.pipe, *v)
-	ctx.hash, ctx.doc = saveHash, saveDoc
+	out := *v
+	if own {
+		err = ctx.runTop(rule.pipe, &out)
+	} else {
+		out, err = ctx.Run(rule.pipe, *v)
+		ctx.setHashState(saved)
+	}
 	if err != nil {
 		return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": " + err.Error()}
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -17,17 +16,22 @@ import (
 // set up once and reused from a pool, so preparing it per record costs
 // nothing. A Secret never prints its key.
 type Secret struct {
-	id   [8]byte // a short, non-reversible fingerprint for caches
-	pool sync.Pool
+	id [8]byte // a short, non-reversible fingerprint for caches
+	// serial is unique to this Secret in the process: a mask's key cache
+	// compares it, so it never keeps the Secret (its key states) alive.
+	serial uint64
+	pool   sync.Pool
 
 	// blocks holds each mask's permutation key with its AES key schedule
-	// expanded (fpeBlock), by mask identity: one entry per distinct mask
+	// expanded (fpeKey), by mask identity: one entry per distinct mask
 	// that used this secret, so its size follows the loaded rulesets,
 	// never the data (and stops growing at maxFPEBlocks). Readers load
 	// the map without locking; a writer copies it under mu.
-	blocks atomic.Pointer[map[[32]byte]cipher.Block]
+	blocks atomic.Pointer[map[[32]byte]*fpeKey]
 	mu     sync.Mutex
 }
+
+var secretSerials atomic.Uint64
 
 // maxFPEBlocks bounds the permutation key cache of one Secret. Rulesets
 // hold a few unique masks each; past this many (a process cycling through
@@ -50,7 +54,7 @@ func NewSecret(secret string) (*Secret, error) {
 	if n < MinSecretLen || n > MaxSecretLen {
 		return nil, ErrSecretLength
 	}
-	s := &Secret{}
+	s := &Secret{serial: secretSerials.Add(1)}
 	if k, ok := newMacKeys([]byte(secret)); ok {
 		s.pool.New = func() any { return newMacState(k) }
 	} else {
@@ -89,28 +93,32 @@ func (s *Secret) Sum(a, b []byte) [32]byte {
 	return out
 }
 
-// fpeBlock returns the AES-256 cipher keyed by Key for the mask with
-// identity id (HMAC-SHA256(secret, "maskstream/key" ‖ id)), prepared once
-// and cached: the keyed state of imitate_unique and its kin costs an HMAC
-// and a key expansion per secret and mask, not per value.
-func (s *Secret) fpeBlock(id [32]byte) cipher.Block {
+// fpeKey returns the permutation key for the mask with identity id: an
+// AES-256 cipher keyed by HMAC-SHA256(secret, "maskstream/key" ‖ id) (Ctx.Key)
+// with the header blocks it starts every permutation with, prepared once
+// and cached: the keyed state of imitate_unique and its kin costs an HMAC,
+// a key expansion and a few dozen block encryptions per secret and mask,
+// not per value.
+func (s *Secret) fpeKey(id [32]byte) *fpeKey {
 	if m := s.blocks.Load(); m != nil {
-		if b, ok := (*m)[id]; ok {
-			return b
+		if k, ok := (*m)[id]; ok {
+			return k
 		}
 	}
-	return s.prepareFPEBlock(&id)
+	return s.prepareFPEKey(&id)
 }
 
-// prepareFPEBlock is fpeBlock's slow path, apart so that the lookup's id
+// prepareFPEKey is fpeKey's slow path, apart so that the lookup's id
 // stays on the stack.
-func (s *Secret) prepareFPEBlock(idp *[32]byte) cipher.Block {
+func (s *Secret) prepareFPEKey(idp *[32]byte) *fpeKey {
 	id := *idp
 	k := s.Sum(keyLabel, id[:])
 	b, err := aes.NewCipher(k[:])
 	if err != nil {
 		panic("engine: AES-256 refused a 32-byte key: " + err.Error())
 	}
+	fk := newFPEKey(b)
+	fk.serial, fk.id = s.serial, id
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.blocks.Load()
@@ -119,14 +127,14 @@ func (s *Secret) prepareFPEBlock(idp *[32]byte) cipher.Block {
 			return prev // another goroutine prepared it first
 		}
 		if len(*old) >= maxFPEBlocks {
-			return b
+			return fk
 		}
 	}
-	m := map[[32]byte]cipher.Block{}
+	m := map[[32]byte]*fpeKey{}
 	if old != nil {
 		m = maps.Clone(*old)
 	}
-	m[id] = b
+	m[id] = fk
 	s.blocks.Store(&m)
-	return b
+	return fk
 }

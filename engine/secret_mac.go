@@ -43,8 +43,12 @@ type macState struct {
 
 	h   hash.Hash
 	st  [128]byte                  // a marshaled state (108 bytes)
-	blk [sha256.BlockSize + 8]byte // padding, then the outer block
-	out [sha256.Size]byte
+	blk [sha256.BlockSize + 8]byte // the inner hash's last block or padding
+	// outer is the outer hash's one block: the inner digest, then the
+	// padding of a 32-byte message after the opad block, which never
+	// changes, so it is written once (newMacState) rather than per sum.
+	outer [sha256.BlockSize]byte
+	out   [sha256.Size]byte
 }
 
 // newMacKeys prepares the pad states of key, and reports whether the fast
@@ -108,7 +112,9 @@ func newMacState(k *macKeys) *macState {
 	if !ok1 || !ok2 {
 		return nil
 	}
-	return &macState{keys: k, d: d, un: un, ap: ap}
+	m := &macState{keys: k, d: d, un: un, ap: ap}
+	shaPadding(m.outer[:sha256.Size], sha256.BlockSize+sha256.Size)
+	return m
 }
 
 // sum returns HMAC-SHA256(key, a ‖ b).
@@ -121,16 +127,20 @@ func (m *macState) sum(a, b []byte) [32]byte {
 		return m.out
 	}
 	inner := m.hash(m.keys.ipad, a, b)
-	copy(m.blk[:sha256.Size], inner)
-	outer := m.hash(m.keys.opad, m.blk[:sha256.Size], nil)
-	copy(m.out[:], outer)
+	// Array conversions, not copy: a fixed 32-byte move inlines, where
+	// copy calls memmove for a length the compiler cannot see.
+	*(*[sha256.Size]byte)(m.outer[:sha256.Size]) = [sha256.Size]byte(inner)
+	if err := m.un.UnmarshalBinary(m.keys.opad); err != nil {
+		panic("engine: restoring a SHA-256 state made by this process failed: " + err.Error())
+	}
+	m.d.Write(m.outer[:])
+	st, _ := m.ap.AppendBinary(m.st[:0])
+	m.out = [sha256.Size]byte(st[len(sha256Magic):])
 	return m.out
 }
 
 // hash finishes the SHA-256 that state (a marshaled state after one
 // block) began, over a ‖ b, and returns the digest (a view of m.st).
-// a may be m.blk[:32] (the outer hash's message): append over itself is a
-// no-op copy, and the long path writes it before reusing m.blk.
 func (m *macState) hash(state, a, b []byte) []byte {
 	if err := m.un.UnmarshalBinary(state); err != nil {
 		panic("engine: restoring a SHA-256 state made by this process failed: " + err.Error())
@@ -150,10 +160,20 @@ func (m *macState) hash(state, a, b []byte) []byte {
 }
 
 // shaPadding appends SHA-256's padding for a message of n bytes: 0x80,
-// zeros up to 56 bytes mod 64, and n in bits.
+// zeros up to 56 bytes mod 64, and n in bits. It writes in place when dst
+// has the room (m.blk and m.outer do), rather than copying the zeros from
+// a zeroed array: a sizable share of a short HMAC's cost otherwise.
 func shaPadding(dst []byte, n int) []byte {
+	z := (55 - n) & 63
+	if l := len(dst); cap(dst)-l >= 9+z {
+		dst = dst[:l+9+z]
+		dst[l] = 0x80
+		clear(dst[l+1 : l+1+z])
+		binary.BigEndian.PutUint64(dst[l+1+z:], uint64(n)<<3)
+		return dst
+	}
 	var zeros [sha256.BlockSize]byte
 	dst = append(dst, 0x80)
-	dst = append(dst, zeros[:(55-n)&63]...)
+	dst = append(dst, zeros[:z]...)
 	return binary.BigEndian.AppendUint64(dst, uint64(n)<<3)
 }

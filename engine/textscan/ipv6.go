@@ -1,5 +1,7 @@
 package textscan
 
+import "strings"
+
 // ipv6At matches an IPv6 address at t[i]: eight groups of 1-4 hex digits,
 // or fewer with one "::", optionally ending in a dotted IPv4 tail
 // (::ffff:192.0.2.1). To keep clear of clock times, MAC addresses and
@@ -11,6 +13,12 @@ func ipv6At(t string, i int) (int, bool) {
 		return 0, false // the tail of something longer
 	}
 	n := len(t)
+	// Unless it starts with "::", an address has a ':' after its first
+	// group of one to four hex digits: words of prose, which reach here
+	// when they start with a-f, are turned away without a full look.
+	if t[i] != ':' && strings.IndexByte(t[i+1:min(i+5, n)], ':') < 0 {
+		return 0, false
+	}
 	j := i
 	groups, dbl, digit := 0, false, false
 	if t[j] == ':' {
