@@ -7,6 +7,7 @@ import (
 	"encoding"
 	"encoding/binary"
 	"hash"
+	"sync"
 )
 
 // Every seed is an HMAC-SHA256 of the run secret, and a record takes a
@@ -18,8 +19,9 @@ import (
 // restores a state, writes the message and then SHA-256's padding itself,
 // so the digest compresses the last block inside Write, and reads the
 // chaining value, which is then the hash, from the digest's marshaled
-// state. NewSecret checks this against crypto/hmac and keeps crypto/hmac
-// for a secret if they ever differ (should the marshaled layout change).
+// state. The first NewSecret of a process checks this against crypto/hmac
+// (fastMACChecked); should they ever differ (a marshaled layout that
+// changed), every secret keeps crypto/hmac.
 
 // macKeys are the marshaled SHA-256 states after the key's inner and
 // outer pads: all a secret's HMACs need, and not the key itself.
@@ -51,10 +53,40 @@ type macState struct {
 	out   [sha256.Size]byte
 }
 
-// newMacKeys prepares the pad states of key, and reports whether the fast
-// path computes the same HMAC as crypto/hmac on every message length that
-// changes its padding (one block or two, a full block of padding or not).
+// newMacKeys prepares the pad states of secret for the fast path, or
+// reports false when the fast path cannot be trusted in this process.
 func newMacKeys(secret []byte) (*macKeys, bool) {
+	if !fastMACChecked() {
+		return nil, false
+	}
+	k := prepareMacKeys(secret)
+	return k, k != nil
+}
+
+// fastMACChecked reports, once per process, whether the fast path computes
+// the same HMAC as crypto/hmac on every message length that changes its
+// padding (one block or two, a full block of padding or not), for a short
+// key and for one longer than a block (RFC 2104 hashes those first). What
+// the check guards against, a Go release that lays the marshaled state out
+// differently, does not depend on the key: checking once rather than per
+// secret keeps NewSecret cheap for requests that bring their own.
+var fastMACChecked = sync.OnceValue(func() bool {
+	for _, key := range [][]byte{
+		[]byte("maskstream self-check key"),
+		bytes.Repeat([]byte("maskstream self-check key, longer than a block. "), 3),
+	} {
+		k := prepareMacKeys(key)
+		if k == nil || !macMatchesHMAC(k, key) {
+			return false
+		}
+	}
+	return true
+})
+
+// prepareMacKeys computes the SHA-256 states after key ⊕ ipad and key ⊕
+// opad, or nil if the digest cannot marshal them as the fast path reads
+// them.
+func prepareMacKeys(secret []byte) *macKeys {
 	key := secret
 	if len(key) > sha256.BlockSize { // RFC 2104: a long key is hashed first
 		k := sha256.Sum256(key)
@@ -79,11 +111,17 @@ func newMacKeys(secret []byte) (*macKeys, bool) {
 	k := &macKeys{ipad: state(0x36), opad: state(0x5c)}
 	clear(pad[:])
 	if !bytes.HasPrefix(k.ipad, []byte(sha256Magic)) || !bytes.HasPrefix(k.opad, []byte(sha256Magic)) {
-		return nil, false
+		return nil
 	}
+	return k
+}
+
+// macMatchesHMAC compares the fast path keyed by k with crypto/hmac keyed
+// by secret.
+func macMatchesHMAC(k *macKeys, secret []byte) bool {
 	m := newMacState(k)
 	if m == nil {
-		return nil, false
+		return false
 	}
 	ref := hmac.New(sha256.New, secret)
 	msg := make([]byte, 2*sha256.BlockSize+8)
@@ -96,11 +134,11 @@ func newMacKeys(secret []byte) (*macKeys, bool) {
 		want := ref.Sum(nil)
 		for _, cut := range []int{0, n / 2} { // split over a and b
 			if got := m.sum(msg[:cut], msg[cut:n]); !bytes.Equal(got[:], want) {
-				return nil, false
+				return false
 			}
 		}
 	}
-	return k, true
+	return true
 }
 
 // newMacState returns a fast-path state, or nil if the digest cannot be
