@@ -76,3 +76,48 @@ rules:
 		}
 	}
 }
+
+// TestPooledRecordsMaskAlike: records masked one after another through
+// pooled calls give what each gives alone, and the same mask over the same
+// hash source agrees with itself within a record (here once as a rule's
+// mask, once inside a concat).
+func TestPooledRecordsMaskAlike(t *testing.T) {
+	s := MustSecret("pooled-test-secret-0123456789")
+	m := mustCompile(t, `
+version: "1.0"
+rules:
+  - path: "$.a"
+    hash_sources: ["$.k"]
+    masks: [ { type: from_random_number, min: 1, max: 1000000000 } ]
+  - path: "$.b"
+    hash_sources: ["$.k"]
+    masks: [ { type: concat, masks: [ { type: from_random_number, min: 1, max: 1000000000 } ] } ]
+`)
+	mask := func(rec string) string {
+		out, err := m.MaskValue(nil, s, []byte(rec), nil)
+		if err != nil {
+			t.Fatalf("mask %s: %v", rec, err)
+		}
+		return string(out)
+	}
+	recs := []string{`{"k":"x","a":1,"b":1}`, `{"k":"y","a":1,"b":1}`, `{"k":"x","a":1,"b":1}`}
+	alone := make([]string, len(recs))
+	for i, r := range recs {
+		alone[i] = mask(r)
+	}
+	for i, r := range recs {
+		if got := mask(r); got != alone[i] {
+			t.Errorf("record %d: %s after other records, %s alone", i, got, alone[i])
+		}
+	}
+	if alone[0] == alone[1] {
+		t.Error("different hash sources gave the same output")
+	}
+	var got struct {
+		A json.Number
+		B string
+	}
+	if err := json.Unmarshal([]byte(alone[0]), &got); err != nil || string(got.A) != got.B {
+		t.Errorf("the same mask over the same hash source gave %s and %q in one record (%v)", got.A, got.B, err)
+	}
+}

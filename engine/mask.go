@@ -117,8 +117,6 @@ type ctxScratch struct {
 	// (Ctx.sum) and given back by reset.
 	mac    *macState
 	macSec *Secret
-	// memo holds the record's HMACs under macSec; emptied with mac.
-	memo macMemo
 }
 
 // arenaMax is the largest arena a pooled Ctx keeps between records: one
@@ -264,29 +262,22 @@ func (c *Ctx) HMAC(b []byte) [32]byte { return c.sum(nil, b) }
 
 // sum is c.sec.Sum through an HMAC state the Ctx holds for the record, so
 // a record's dozen HMACs take one state from the Secret's pool, not one
-// each; an HMAC the record already computed comes from the memo (macMemo).
+// each.
 func (c *Ctx) sum(a, b []byte) [32]byte {
 	sc := c.scratch()
 	if sc.macSec != c.sec {
 		c.done()
 		sc.mac, sc.macSec = c.sec.pool.Get().(*macState), c.sec
 	}
-	tag := memoTag(a, b)
-	if s, ok := sc.memo.get(tag, a, b); ok {
-		return *s
-	}
-	s := sc.mac.sum(a, b)
-	sc.memo.put(tag, a, b, &s)
-	return s
+	return sc.mac.sum(a, b)
 }
 
 // done gives back what the Ctx holds of its secret (the HMAC state, to the
-// Secret's pool) and forgets the record's HMACs. The Ctx stays usable.
+// Secret's pool). The Ctx stays usable.
 func (c *Ctx) done() {
 	if sc := c.sc; sc != nil && sc.mac != nil {
 		sc.macSec.pool.Put(sc.mac)
 		sc.mac, sc.macSec = nil, nil
-		sc.memo.clear()
 	}
 }
 
