@@ -148,13 +148,13 @@ func (n *NATSServer) validate(pos posFunc) {
 		}
 		pu, err := url.Parse(u)
 		if err != nil || pu.Host == "" {
-			pos(n.Pos, "%s url %q is not a URL such as nats://host:4222", what, u)
+			pos(n.Pos, "%s url %q is not a URL such as nats://host:4222", what, withoutUserinfo(u))
 			continue
 		}
 		switch pu.Scheme {
 		case "nats", "tls", "ws", "wss":
 		default:
-			pos(n.Pos, "%s url %q has scheme %q; use nats://, tls://, ws:// or wss://", what, u, pu.Scheme)
+			pos(n.Pos, "%s url %q has scheme %q; use nats://, tls://, ws:// or wss://", what, withoutUserinfo(u), pu.Scheme)
 		}
 		if pu.User != nil {
 			pos(n.Pos, "%s url carries credentials; use user with password_env/password_file, token_env/token_file, creds_file or nkey_file instead", what)
@@ -182,6 +182,25 @@ func (n *NATSServer) validate(pos posFunc) {
 	if n.TokenEnv != "" && n.TokenFile != "" {
 		pos(n.Pos, "%s: give token_env or token_file, not both", what)
 	}
+}
+
+// withoutUserinfo is u for an error message: whatever stands before the
+// host's @ may be a password or a token, and errors never carry secrets.
+// It works on text, since a URL that does not parse must be shown too.
+func withoutUserinfo(u string) string {
+	start := 0
+	if i := strings.Index(u, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	end := len(u)
+	if i := strings.IndexAny(u[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	at := strings.LastIndex(u[start:end], "@")
+	if at < 0 {
+		return u
+	}
+	return u[:start] + "***" + u[start+at:]
 }
 
 func (c *Config) validateRoute(r *Route, pos posFunc) {

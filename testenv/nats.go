@@ -28,17 +28,28 @@ type NATS struct {
 	dir  string
 	port int
 
+	// opts adjust the embedded server's options at every start, so a
+	// Restart keeps its authentication and TLS.
+	opts []NATSOption
+
 	mu  sync.Mutex
 	srv *server.Server // embedded, while running
 	ext *exec.Cmd      // external, while running
 	bin string         // external binary
 }
 
+// NATSOption adjusts the embedded server's options (users, nkeys, TLS...)
+// after the defaults are set. Host, Port and StoreDir are kept as
+// testenv chose them, so URL and Restart keep working. CreateStream and
+// ServerConfig carry no credentials: with authentication on, a test
+// connects with its own.
+type NATSOption func(*server.Options)
+
 // StartNATS starts an embedded server with JetStream stored in a
 // tb.TempDir(), shut down when tb ends.
-func StartNATS(tb testing.TB) *NATS {
+func StartNATS(tb testing.TB, opts ...NATSOption) *NATS {
 	tb.Helper()
-	n, err := NewNATS(tb.TempDir())
+	n, err := NewNATS(tb.TempDir(), opts...)
 	if err != nil {
 		tb.Fatalf("testenv: %v", err)
 	}
@@ -48,8 +59,8 @@ func StartNATS(tb testing.TB) *NATS {
 
 // NewNATS starts an embedded server with JetStream stored in dir on a
 // free port of 127.0.0.1. Shutdown stops it. For the demo.
-func NewNATS(dir string) (*NATS, error) {
-	n := &NATS{dir: dir, port: -1}
+func NewNATS(dir string, opts ...NATSOption) (*NATS, error) {
+	n := &NATS{dir: dir, port: -1, opts: opts}
 	if err := n.startEmbedded(); err != nil {
 		return nil, err
 	}
@@ -69,6 +80,10 @@ func (n *NATS) startEmbedded() error {
 		JetStreamMaxMemory: 256 << 20,
 		JetStreamMaxStore:  1 << 30,
 	}
+	for _, o := range n.opts {
+		o(opts)
+	}
+	opts.Host, opts.Port, opts.StoreDir = "127.0.0.1", n.port, n.dir
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return fmt.Errorf("testenv: nats-server: %w", err)

@@ -40,13 +40,17 @@ func checkRestart(t *testing.T, n *testenv.NATS) {
 	if n.URL() != url {
 		t.Errorf("URL changed across Restart: %s then %s", url, n.URL())
 	}
-	// The old connection reconnects to the same address.
+	// The old connection reconnects to the same address. Each attempt has
+	// its own short deadline: a request sent while the connection was
+	// down can be lost, and would otherwise wait out the whole test's.
 	var msg *jetstream.RawStreamMsg
 	for msg == nil {
-		s, err := js.Stream(ctx, "KEEP")
+		actx, acancel := context.WithTimeout(ctx, time.Second)
+		s, err := js.Stream(actx, "KEEP")
 		if err == nil {
-			msg, err = s.GetMsg(ctx, 1)
+			msg, err = s.GetMsg(actx, 1)
 		}
+		acancel()
 		if ctx.Err() != nil {
 			t.Fatalf("stream KEEP not back after Restart: %v", err)
 		}

@@ -2,8 +2,11 @@ package kafka
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -73,6 +76,35 @@ var fatalConsumeErrs = []error{
 	kerr.InvalidGroupID,
 	kerr.GroupMaxSizeReached,
 	kgo.ErrClientClosed,
+}
+
+// tlsRefusal returns a clear error when err is a TLS handshake that
+// failed for a reason no retry fixes: the broker's certificate is not
+// trusted or not for that name, or the broker refused ours. Otherwise
+// nil. kgo retries such errors forever, so a route would wait silently
+// for a configuration that cannot work.
+func tlsRefusal(err error) error {
+	var (
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+		header   tls.RecordHeaderError
+		op       *net.OpError
+	)
+	switch {
+	case errors.As(err, &hostname):
+		return fmt.Errorf("kafka: the broker's TLS certificate is not valid for the name dialled: check the brokers and tls server_name: %w", err)
+	case errors.As(err, &verify), errors.As(err, &unknown), errors.As(err, &invalid):
+		return fmt.Errorf("kafka: the broker's TLS certificate is not trusted: check tls ca_file (or that the broker's chain is complete): %w", err)
+	case errors.As(err, &op) && op.Op == "remote error":
+		// crypto/tls reports an alert the peer sent as a net.OpError
+		// with this Op (its alert type is unexported).
+		return fmt.Errorf("kafka: the broker refused the TLS handshake: if it requires a client certificate, set tls cert_file and key_file: %w", err)
+	case errors.As(err, &header):
+		return fmt.Errorf("kafka: the broker did not answer in TLS: check that tls is meant for this listener: %w", err)
+	}
+	return nil
 }
 
 func isFatalConsumeErr(err error) bool {

@@ -257,6 +257,8 @@ func preflight(ctx context.Context, cl *kgo.Client, logger *slog.Logger) error {
 		return ctx.Err()
 	case isFatalConsumeErr(err) && !errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("kafka: the cluster refused the connection: check the credentials: %w", err)
+	case tlsRefusal(err) != nil:
+		return tlsRefusal(err)
 	}
 	logger.Warn("kafka: no broker answered yet; retrying in the background", "err", err)
 	return nil

@@ -5,8 +5,10 @@ import (
 
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -140,9 +142,23 @@ func connect(c ServerConfig, logger *slog.Logger, hooks connHooks, extra ...nats
 	opts = append(opts, extra...)
 	nc, err := natsgo.Connect(c.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("nats: connecting to %s: %w", redactURL(c.URL), err)
+		return nil, fmt.Errorf("nats: connecting to %s: %w%s", redactURL(c.URL), err, clientCertHint(c, err))
 	}
 	return nc, nil
+}
+
+// clientCertHint explains a connection the server dropped right after a
+// completed TLS handshake. A server refusing the client certificate does
+// that under TLS 1.3, and depending on timing the client sees only EOF or
+// a broken pipe, not the server's alert naming the certificate.
+func clientCertHint(c ServerConfig, err error) string {
+	if !errors.Is(err, natsgo.ErrTLS) || !(errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+		return ""
+	}
+	if c.TLS == nil || c.TLS.CertFile == "" {
+		return "; the server closed the connection right after the TLS handshake: if it requires a client certificate, set tls cert_file and key_file"
+	}
+	return "; the server closed the connection right after the TLS handshake: if it requires a client certificate, check that it trusts the CA that signed tls cert_file"
 }
 
 // shuttingDown tells a disconnect that is part of closing the connection
