@@ -26,6 +26,10 @@ type Features struct {
 	// Redelivery: records not acked before a restart come back (Kafka,
 	// JetStream; not core NATS).
 	Redelivery bool
+	// Live: the source sees only records produced while it runs (core
+	// NATS, at most once). The suite starts it and waits for its lane to
+	// open before producing, and never produces while no source runs.
+	Live bool
 	// Attempts: a redelivered record has Attempt > 1 (JetStream).
 	Attempts bool
 	// Partitions is how many lanes Produce can spread records over
@@ -44,10 +48,15 @@ type Harness struct {
 	NewSink func(t *testing.T) connectors.Sink
 	// Produce writes records to the input with a plain client, honoring
 	// Record.Partition (< Features.Partitions) where the broker has
-	// partitions.
+	// partitions. With Features.Live it must return only once the records
+	// reached the broker, so a source stopped after reading them has
+	// seen all of them.
 	Produce func(t *testing.T, recs ...*connectors.Record)
 	// Consume reads n records from SinkTopic with a plain client, from
 	// the start, failing t if they do not come within a reasonable time.
+	// For a broker that keeps nothing (core NATS) the harness subscribes
+	// before the sink writes, for instance with a stream capturing
+	// SinkTopic.
 	Consume func(t *testing.T, n int) []*connectors.Record
 	// SinkTopic is the topic or subject the suite writes to.
 	SinkTopic string
@@ -61,10 +70,14 @@ const suiteTimeout = 30 * time.Second
 // connectors/connector.go: order per lane, fields kept, tombstones, acked
 // records not redelivered after a restart, unacked ones redelivered,
 // backpressure from a blocked lane, Stop semantics, and the sink's done
-// and Flush behaviour.
+// and Flush behaviour. A Live source (core NATS) gets the same checks but
+// the redelivery one, each producing only while it runs.
 func RunConnectorSuite(t *testing.T, f Features, mk func(t *testing.T) Harness) {
 	if f.Partitions < 1 {
 		f.Partitions = 1
+	}
+	if f.Live && f.Redelivery {
+		t.Fatal("testenv: a live source keeps nothing, so it cannot redeliver: set Live or Redelivery, not both")
 	}
 	s := suite{f: f, mk: mk}
 	t.Run("SourceOrderPerLane", s.sourceOrder)
@@ -126,6 +139,21 @@ func start(t *testing.T, src connectors.Source, col *collector) *running {
 	return r
 }
 
+// produceAndStart produces recs and starts src: in that order for a
+// broker that keeps records, so the source finds a backlog; the other way
+// round, once a lane is open, for a live source, which would miss them.
+func (s suite) produceAndStart(t *testing.T, h Harness, col *collector, recs []*connectors.Record) *running {
+	t.Helper()
+	if !s.f.Live {
+		h.Produce(t, recs...)
+		return start(t, col.src, col)
+	}
+	r := start(t, col.src, col)
+	waitOpened(t, ctxT(t), col)
+	h.Produce(t, recs...)
+	return r
+}
+
 // stop cancels Run, waits for it, closes the source and returns Run's
 // error.
 func (r *running) stop(t *testing.T) error {
@@ -179,9 +207,8 @@ func checkProblems(t *testing.T, col *collector) {
 func (s suite) sourceOrder(t *testing.T) {
 	h := s.mk(t)
 	const n = 300
-	h.Produce(t, s.records("order", n)...)
 	col := newCollector(h.NewSource(t), true)
-	r := start(t, col.src, col)
+	r := s.produceAndStart(t, h, col, s.records("order", n))
 	if err := col.wait(ctxT(t), hasAll(n, "order")); err != nil {
 		t.Fatal(err)
 	}
@@ -230,9 +257,8 @@ func (s suite) sourceFields(t *testing.T) {
 	if s.f.Tombstones {
 		recs = append(recs, &connectors.Record{Key: []byte("gone"), Value: nil, Timestamp: ts, Partition: 0})
 	}
-	h.Produce(t, recs...)
 	col := newCollector(h.NewSource(t), true)
-	r := start(t, col.src, col)
+	r := s.produceAndStart(t, h, col, recs)
 	if err := col.wait(ctxT(t), func(got []*connectors.Record) bool { return len(got) >= len(recs) }); err != nil {
 		t.Fatal(err)
 	}
@@ -299,18 +325,16 @@ func isBrokerHeader(k string) bool { return k == "Nats-Msg-Id" }
 func (s suite) ackedNotRedelivered(t *testing.T) {
 	h := s.mk(t)
 	const n = 100
-	h.Produce(t, s.records("first", n)...)
 	col := newCollector(h.NewSource(t), true)
-	r := start(t, col.src, col)
+	r := s.produceAndStart(t, h, col, s.records("first", n))
 	if err := col.wait(ctxT(t), hasAll(n, "first")); err != nil {
 		t.Fatal(err)
 	}
 	r.stop(t)
 	checkProblems(t, col)
 
-	h.Produce(t, s.records("second", n)...)
 	col2 := newCollector(h.NewSource(t), true)
-	r2 := start(t, col2.src, col2)
+	r2 := s.produceAndStart(t, h, col2, s.records("second", n))
 	if err := col2.wait(ctxT(t), hasAll(n, "second")); err != nil {
 		t.Fatal(err)
 	}
@@ -385,10 +409,9 @@ func (s suite) unackedRedelivered(t *testing.T) {
 func (s suite) backpressure(t *testing.T) {
 	h := s.mk(t)
 	const n = 500
-	h.Produce(t, s.records("bp", n)...)
 	col := newCollector(h.NewSource(t), true)
 	col.gate = make(chan struct{})
-	r := start(t, col.src, col)
+	r := s.produceAndStart(t, h, col, s.records("bp", n))
 	ctx := ctxT(t)
 
 	// Let exactly one Deliver through, then hold the lane(s) full.
@@ -423,10 +446,9 @@ func (s suite) backpressure(t *testing.T) {
 	checkProblems(t, col)
 
 	// A lane blocked for good does not keep Run from returning.
-	h.Produce(t, s.records("stuck", 10)...)
 	col2 := newCollector(h.NewSource(t), true)
 	col2.gate = make(chan struct{}) // never released
-	r2 := start(t, col2.src, col2)
+	r2 := s.produceAndStart(t, h, col2, s.records("stuck", 10))
 	waitOpened(t, ctx, col2)
 	if err := r2.stop(t); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run with a blocked lane after cancel = %v, want context.Canceled", err)
@@ -456,9 +478,8 @@ func waitOpened(t *testing.T, ctx context.Context, col *collector) {
 // returns, and nothing is delivered after.
 func (s suite) stopSemantics(t *testing.T) {
 	h := s.mk(t)
-	h.Produce(t, s.records("stop", 50)...)
 	col := newCollector(h.NewSource(t), true)
-	r := start(t, col.src, col)
+	r := s.produceAndStart(t, h, col, s.records("stop", 50))
 	if err := col.wait(ctxT(t), hasAll(50, "stop")); err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,8 @@ func NewCoreSink(server ServerConfig, cfg CoreSinkConfig, logger *slog.Logger) (
 	return s, nil
 }
 
-// Write queues rec for rec.Topic (the subject). It blocks while
+// Write queues rec for rec.Topic (the subject); its key and the headers a
+// NATS header cannot hold travel as headers (see HeaderKey). It blocks while
 // MaxInFlight records are unconfirmed, until a slot frees or ctx ends;
 // when it returns an error, done is never called. Write must not race
 // Close. done is called in write order with nil after a successful flush,
@@ -136,7 +137,7 @@ func (s *CoreSink) Write(ctx context.Context, rec *connectors.Record, done func(
 		return ctx.Err()
 	}
 	s.inflight.Add()
-	s.in <- coreEntry{msg: &natsgo.Msg{Subject: rec.Topic, Data: rec.Value, Header: toNATS(rec.Headers)}, done: done}
+	s.in <- coreEntry{msg: &natsgo.Msg{Subject: rec.Topic, Data: rec.Value, Header: toNATS(rec.Key, rec.Headers)}, done: done}
 	return nil
 }
 

@@ -178,9 +178,11 @@ func (s *CoreSource) record(m *natsgo.Msg) *connectors.Record {
 	if v == nil {
 		v = []byte{}
 	}
+	key, hs := fromNATS(m.Header)
 	return &connectors.Record{
+		Key:       key,
 		Value:     v,
-		Headers:   fromNATS(m.Header),
+		Headers:   hs,
 		Timestamp: time.Now(),
 		Origin:    connectors.Origin{Topic: m.Subject, Offset: -1},
 		Attempt:   1,

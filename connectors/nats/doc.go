@@ -25,9 +25,22 @@
 //     trip). A publish whose flush fails is sent again, so a subscriber may
 //     see a message twice after a reconnect.
 //
-// NATS messages have no key and no settable timestamp: a Record's Key is
-// nil when read and ignored when written; its Timestamp is the stream's
+// # Keys and headers
+//
+// NATS messages have no key. Both sinks write a non-nil Record.Key as the
+// header Maskstream-Key (HeaderKey) when it is safe as a header value,
+// else as Maskstream-Key-Base64 (HeaderKeyBase64); a nil key writes none.
+// Both sources read either back into Record.Key, whatever the case of the
+// name, and leave it out of Record.Headers. A header a NATS header line
+// cannot hold (a name with ':' or a space, a value with CR, LF or bytes
+// that are not UTF-8) travels in base64 under Maskstream-Header-Base64
+// (HeaderBase64) and comes back byte for byte. So Kafka->NATS->Kafka and
+// NATS->NATS keep keys and headers whole. HeaderKey says which values are
+// safe and why unsafe headers are encoded rather than refused.
+//
+// NATS has no settable timestamp: a Record's Timestamp is the stream's
 // store time when read from JetStream, the receive time from core NATS,
 // and not carried when written. NATS has no tombstones: an empty payload
-// is an empty (non-nil) Value.
+// is an empty (non-nil) Value, and a Kafka tombstone is written as an
+// empty message that keeps its key.
 package nats

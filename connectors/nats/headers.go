@@ -1,50 +1,228 @@
 package nats
 
 import (
+	"encoding/base64"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	natsgo "github.com/nats-io/nats.go"
 
 	"github.com/maskstream/maskstream/connectors"
 )
 
-// fromNATS flattens a header map into a list: keys in sorted order (a Go
-// map has none), the values of one key in their order.
-func fromNATS(h natsgo.Header) []connectors.Header {
-	if len(h) == 0 {
+// Headers that carry over NATS what a NATS message cannot hold as it is.
+//
+// A NATS message has no key, and its headers are lines of text: nats.go
+// refuses a name outside printable ASCII or holding one of
+// "()/,:;<=>?@[\]{} (the publish fails), turns CR and LF in a value into
+// spaces, and trims spaces and tabs around it. Kafka keys and header
+// values are arbitrary bytes. So the sinks write a record's key as a
+// header, and a header that cannot travel as it is in base64 under
+// HeaderBase64; the sources turn both back into the record's key and
+// headers, byte for byte. A Kafka->NATS->Kafka or NATS->NATS route keeps
+// keys and headers whole.
+//
+// Encoding, rather than refusing such a record as a permanent sink error
+// (which dead-letters it), is deliberate: the record masked fine, one
+// binary tracing header on every record would dead-letter a whole
+// Kafka->NATS route, and a dead letter bound for NATS would carry the same
+// header and be refused again. Nothing is dropped and nothing is altered.
+//
+// Sources compare these names without regard to case: nats.go keeps a
+// name's case, but older nats.go releases and some other clients and
+// gateways change it.
+const (
+	// HeaderKey holds a key that is safe as a header value: valid UTF-8,
+	// no control character other than tab, no space or tab at either
+	// end. An empty key is an empty value; a nil key writes no header.
+	HeaderKey = "Maskstream-Key"
+	// HeaderKeyBase64 holds any other key, in standard base64.
+	HeaderKeyBase64 = "Maskstream-Key-Base64"
+	// HeaderBase64 holds, one per value, the headers that cannot travel
+	// as they are: a name nats.go refuses, a value that is not safe (as
+	// for HeaderKey), or a name equal to one of these three. Each value
+	// is base64(name) ":" base64(value), standard encoding. When one
+	// value of a name is encoded, every value of that name is, so their
+	// order holds.
+	HeaderBase64 = "Maskstream-Header-Base64"
+)
+
+var b64 = base64.StdEncoding
+
+// toNATS builds the header map of a record with key; repeated names keep
+// their values in order. Publish-time JetStream directives copied from a
+// source message (Nats-Expected-*, Nats-Rollup) are dropped: they were
+// meant for the source stream and would fail or purge the destination.
+func toNATS(key []byte, hs []connectors.Header) natsgo.Header {
+	if key == nil && len(hs) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(h))
-	n := 0
-	for k, vs := range h {
-		keys = append(keys, k)
-		n += len(vs)
-	}
-	slices.Sort(keys)
-	out := make([]connectors.Header, 0, n)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			out = append(out, connectors.Header{Key: k, Value: []byte(v)})
+	h := make(natsgo.Header, len(hs)+1)
+	if key != nil {
+		if safeValue(key) {
+			h[HeaderKey] = []string{string(key)}
+		} else {
+			h[HeaderKeyBase64] = []string{b64.EncodeToString(key)}
 		}
 	}
-	return out
-}
-
-// toNATS builds a header map; repeated keys keep all their values in
-// order. Publish-time JetStream directives copied from a source message
-// (Nats-Expected-*, Nats-Rollup) are dropped: they were meant for the
-// source stream and would fail or purge the destination.
-func toNATS(hs []connectors.Header) natsgo.Header {
-	if len(hs) == 0 {
-		return nil
+	var encoded map[string]bool // names whose values all travel in base64
+	for _, x := range hs {
+		if !validName(x.Key) || reservedName(x.Key) || !safeValue(x.Value) {
+			if encoded == nil {
+				encoded = make(map[string]bool)
+			}
+			encoded[x.Key] = true
+		}
 	}
-	h := make(natsgo.Header, len(hs))
 	for _, x := range hs {
 		if strings.HasPrefix(x.Key, "Nats-Expected-") || x.Key == "Nats-Rollup" {
+			continue
+		}
+		if encoded[x.Key] {
+			h.Add(HeaderBase64, b64.EncodeToString([]byte(x.Key))+":"+b64.EncodeToString(x.Value))
 			continue
 		}
 		h.Add(x.Key, string(x.Value))
 	}
 	return h
+}
+
+// fromNATS splits a header map into the record's key and its headers,
+// undoing toNATS. Headers come out with names in sorted order (a Go map
+// has none), the values of one name in their order. A key or encoded
+// header that does not decode (written by hand, say) stays an ordinary
+// header rather than being lost. Of several key headers, the first that
+// decodes wins, HeaderKeyBase64 before HeaderKey; the others stay
+// headers.
+func fromNATS(h natsgo.Header) ([]byte, []connectors.Header) {
+	if len(h) == 0 {
+		return nil, nil
+	}
+	names := make([]string, 0, len(h))
+	n := 0
+	for k, vs := range h {
+		names = append(names, k)
+		n += len(vs)
+	}
+	slices.Sort(names)
+
+	var key []byte
+	keyName, keyIdx := "", -1
+	for _, k := range names {
+		if strings.EqualFold(k, HeaderKeyBase64) {
+			for i, v := range h[k] {
+				if b, err := b64.DecodeString(v); err == nil {
+					key, keyName, keyIdx = b, k, i
+					break
+				}
+			}
+		}
+		if keyIdx >= 0 {
+			break
+		}
+	}
+	if keyIdx < 0 {
+		for _, k := range names {
+			if strings.EqualFold(k, HeaderKey) && len(h[k]) > 0 {
+				key, keyName, keyIdx = []byte(h[k][0]), k, 0
+				break
+			}
+		}
+	}
+	if keyIdx >= 0 && key == nil {
+		key = []byte{} // an empty key, not a missing one
+	}
+
+	out := make([]connectors.Header, 0, n)
+	var decoded []connectors.Header
+	for _, k := range names {
+		enc := strings.EqualFold(k, HeaderBase64)
+		for i, v := range h[k] {
+			if k == keyName && i == keyIdx {
+				continue
+			}
+			if enc {
+				if x, ok := decodeHeader(v); ok {
+					decoded = append(decoded, x)
+					continue
+				}
+			}
+			out = append(out, connectors.Header{Key: k, Value: []byte(v)})
+		}
+	}
+	if len(decoded) > 0 {
+		out = append(out, decoded...)
+		slices.SortStableFunc(out, func(a, b connectors.Header) int { return strings.Compare(a.Key, b.Key) })
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return key, out
+}
+
+// decodeHeader reads one HeaderBase64 value.
+func decodeHeader(v string) (connectors.Header, bool) {
+	name, val, ok := strings.Cut(v, ":")
+	if !ok {
+		return connectors.Header{}, false
+	}
+	k, err := b64.DecodeString(name)
+	if err != nil {
+		return connectors.Header{}, false
+	}
+	b, err := b64.DecodeString(val)
+	if err != nil {
+		return connectors.Header{}, false
+	}
+	return connectors.Header{Key: string(k), Value: b}, true
+}
+
+// safeValue tells a value that reaches a nats.go reader unchanged and
+// any NATS client as text: valid UTF-8, no control character but tab
+// (CR and LF would end the header line; nats.go turns them into spaces),
+// no space or tab at either end (nats.go trims them).
+func safeValue(v []byte) bool {
+	if n := len(v); n > 0 && (isBlank(v[0]) || isBlank(v[n-1])) {
+		return false
+	}
+	for _, c := range v {
+		if (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.Valid(v)
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+
+// validName mirrors nats.go's check of header names (ADR-4: printable
+// ASCII without ':', and nats.go refuses a few more): a publish with any
+// other name fails with ErrBadHeaderMsg.
+func validName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c < 33 || c > 126 || strings.IndexByte(`"()/,:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// reservedName tells the names toNATS writes on its own, in any case: a
+// record header with one of them travels encoded, so it cannot pass for
+// the key on the way back.
+func reservedName(k string) bool {
+	switch len(k) {
+	case len(HeaderKey):
+		return strings.EqualFold(k, HeaderKey)
+	case len(HeaderKeyBase64):
+		return strings.EqualFold(k, HeaderKeyBase64)
+	case len(HeaderBase64):
+		return strings.EqualFold(k, HeaderBase64)
+	}
+	return false
 }

@@ -32,7 +32,10 @@ func TestHeadersRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := fromNATS(toNATS(tt.in))
+			key, got := fromNATS(toNATS(nil, tt.in))
+			if key != nil {
+				t.Errorf("key %q from a record without one", key)
+			}
 			if !slices.EqualFunc(got, tt.want, func(a, b connectors.Header) bool { return a.Key == b.Key && string(a.Value) == string(b.Value) }) {
 				t.Errorf("round trip = %v, want %v", got, tt.want)
 			}
@@ -104,6 +107,7 @@ func TestIsPermanentPub(t *testing.T) {
 	}{
 		{natsgo.ErrMaxPayload, true},
 		{fmt.Errorf("wrapped: %w", natsgo.ErrBadSubject), true},
+		{natsgo.ErrBadHeaderMsg, true},
 		{&jetstream.APIError{Code: 400, ErrorCode: 10054}, true},
 		{&jetstream.APIError{Code: 503}, false},
 		{natsgo.ErrTimeout, false},

@@ -2,9 +2,12 @@ package nats_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/maskstream/maskstream/connectors"
+	"github.com/maskstream/maskstream/connectors/nats"
 	"github.com/maskstream/maskstream/testenv"
 )
 
@@ -88,19 +92,63 @@ func fromHeader(h natsgo.Header) []connectors.Header {
 	return out
 }
 
-// publish stores recs on subject through JetStream, synchronously.
+// plainKey matches the keys withKey writes as they are.
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9._-]*$`)
+
+// withKey adds key to h as a plain publisher gives a NATS message a key
+// for maskstream (nats.HeaderKey, nats.HeaderKeyBase64). Written apart
+// from the package's mapping, so the tests check it against the names
+// documented.
+func withKey(h natsgo.Header, key []byte) natsgo.Header {
+	if key == nil {
+		return h
+	}
+	if h == nil {
+		h = natsgo.Header{}
+	}
+	if plainKey.Match(key) {
+		h.Set(nats.HeaderKey, string(key))
+	} else {
+		h.Set(nats.HeaderKeyBase64, base64.StdEncoding.EncodeToString(key))
+	}
+	return h
+}
+
+// splitKey takes the key headers out of h, as a plain consumer of a
+// maskstream NATS sink does.
+func splitKey(t *testing.T, h natsgo.Header) ([]byte, natsgo.Header) {
+	t.Helper()
+	if v := h.Values(nats.HeaderKeyBase64); len(v) > 0 {
+		key, err := base64.StdEncoding.DecodeString(v[0])
+		if err != nil {
+			t.Fatalf("%s %q: %v", nats.HeaderKeyBase64, v[0], err)
+		}
+		h = maps.Clone(h)
+		delete(h, nats.HeaderKeyBase64)
+		return key, h
+	}
+	if v := h.Values(nats.HeaderKey); len(v) > 0 {
+		h = maps.Clone(h)
+		delete(h, nats.HeaderKey)
+		return []byte(v[0]), h
+	}
+	return nil, h
+}
+
+// publish stores recs on subject through JetStream, synchronously, keys
+// as headers.
 func publish(t *testing.T, js jetstream.JetStream, subject string, recs ...*connectors.Record) {
 	t.Helper()
 	ctx := ctxT(t, defaultWait)
 	for _, r := range recs {
-		if _, err := js.PublishMsg(ctx, &natsgo.Msg{Subject: subject, Data: r.Value, Header: toHeader(r.Headers)}); err != nil {
+		if _, err := js.PublishMsg(ctx, &natsgo.Msg{Subject: subject, Data: r.Value, Header: withKey(toHeader(r.Headers), r.Key)}); err != nil {
 			t.Fatalf("publishing to %s: %v", subject, err)
 		}
 	}
 }
 
 // readStream reads n messages of stream from the start with an ordered
-// consumer.
+// consumer, keys taken out of the headers.
 func readStream(t *testing.T, js jetstream.JetStream, stream string, n int) []*connectors.Record {
 	t.Helper()
 	ctx := ctxT(t, defaultWait)
@@ -115,8 +163,9 @@ func readStream(t *testing.T, js jetstream.JetStream, stream string, n int) []*c
 			t.Fatalf("read %d of %d messages from %s: %v", len(out), n, stream, err)
 		}
 		md, _ := m.Metadata()
+		key, h := splitKey(t, m.Headers())
 		out = append(out, &connectors.Record{
-			Value: m.Data(), Headers: fromHeader(m.Headers()), Timestamp: md.Timestamp,
+			Key: key, Value: m.Data(), Headers: fromHeader(h), Timestamp: md.Timestamp,
 			Origin: connectors.Origin{Topic: m.Subject(), Offset: int64(md.Sequence.Stream)},
 		})
 	}

@@ -184,13 +184,14 @@ func raise(c chan struct{}) {
 	}
 }
 
-// Write queues rec for publishing to rec.Topic (the subject). It blocks
-// while MaxInFlight records are unacknowledged, until a slot frees or ctx
-// ends; when it returns an error, done is never called. Write must not
-// race Close. done is called in write order with nil once the stream
-// stored the record, with an error wrapping connectors.ErrPermanent when
-// the stream refuses it for good (too large, a 4xx API error), or with
-// ErrSinkClosed when Close gave up.
+// Write queues rec for publishing to rec.Topic (the subject); its key and
+// the headers a NATS header cannot hold travel as headers (see HeaderKey).
+// It blocks while MaxInFlight records are unacknowledged, until a slot
+// frees or ctx ends; when it returns an error, done is never called.
+// Write must not race Close. done is called in write order with nil once
+// the stream stored the record, with an error wrapping
+// connectors.ErrPermanent when the stream refuses it for good (too large,
+// a 4xx API error), or with ErrSinkClosed when Close gave up.
 func (s *JetStreamSink) Write(ctx context.Context, rec *connectors.Record, done func(error)) error {
 	if s.closed.Load() {
 		return ErrSinkClosed
@@ -201,7 +202,7 @@ func (s *JetStreamSink) Write(ctx context.Context, rec *connectors.Record, done 
 		return ctx.Err()
 	}
 	s.inflight.Add()
-	msg := &natsgo.Msg{Subject: rec.Topic, Data: rec.Value, Header: toNATS(rec.Headers)}
+	msg := &natsgo.Msg{Subject: rec.Topic, Data: rec.Value, Header: toNATS(rec.Key, rec.Headers)}
 	if msg.Header == nil {
 		msg.Header = make(natsgo.Header, 1)
 	}
@@ -234,11 +235,13 @@ func (s *JetStreamSink) msgID(rec *connectors.Record) string {
 }
 
 // isPermanentPub tells a publish error that no retry fixes: the client
-// refused the message (too big, bad subject) or the stream answered with
+// refused the message (too big, bad subject, a header name it will not
+// write; toNATS encodes those, but republishing one would stall the sink
+// for good) or the stream answered with
 // a 4xx API error (message too large for the stream, wrong expected
 // sequence). Timeouts, no responders and 5xx errors are transient.
 func isPermanentPub(err error) bool {
-	if errors.Is(err, natsgo.ErrMaxPayload) || errors.Is(err, natsgo.ErrBadSubject) {
+	if errors.Is(err, natsgo.ErrMaxPayload) || errors.Is(err, natsgo.ErrBadSubject) || errors.Is(err, natsgo.ErrBadHeaderMsg) {
 		return true
 	}
 	var apiErr *jetstream.APIError
