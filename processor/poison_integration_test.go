@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/maskstream/maskstream/connectors/kafka"
+	"github.com/maskstream/maskstream/connectors/nats"
 	"github.com/maskstream/maskstream/processor"
 	"github.com/maskstream/maskstream/testenv"
 )
@@ -96,7 +97,8 @@ func TestPoisonRecords(t *testing.T) {
 
 // TestMaxDeliveries: a JetStream message the broker already delivered more
 // than max_deliveries times goes to the dead letters instead of being
-// masked again.
+// masked again, once: it is acked with its dead letter, so the broker does
+// not bring it back.
 func TestMaxDeliveries(t *testing.T) {
 	e := newEnv(t, 0, 0)
 	n := testenv.StartNATS(t)
@@ -124,8 +126,15 @@ func TestMaxDeliveries(t *testing.T) {
 	}
 	publishPeople(t, js, "people.x", 1, 1)
 
+	// A short ack wait, so a message the route failed to ack would be
+	// redelivered, and dead-lettered again, within the test.
+	const ackWait = 2 * time.Second
+	src, err := nats.NewJetStreamSource(n.ServerConfig(), nats.JetStreamSourceConfig{Stream: "PEOPLE", Durable: "maskstream", FilterSubject: "people.>", StopTimeout: 20 * time.Second, AckWait: ackWait}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := e.routeConfig("people-js", "people")
-	cfg.Source = jsSource(t, n, "PEOPLE", "maskstream", "people.>")
+	cfg.Source = src
 	cfg.Sink = jsSink(t, n)
 	cfg.Topic = mustTemplate("masked.{subject}")
 	cfg.DeadLetterTopic = mustTemplate("dlq.{subject}")
@@ -142,6 +151,42 @@ func TestMaxDeliveries(t *testing.T) {
 	}
 	if checkMasked(t, out[0].Data()) != 1 {
 		t.Errorf("the other record did not come through")
+	}
+
+	// Both messages acked, then nothing more: an unacked one would be
+	// back after the ack wait and land in the dead letters again.
+	info := func() *jetstream.ConsumerInfo {
+		t.Helper()
+		ci, err := cons.Info(ctx)
+		if err != nil {
+			t.Fatalf("consumer info: %v", err)
+		}
+		return ci
+	}
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if ci := info(); ci.NumAckPending == 0 && ci.NumPending == 0 {
+			break
+		}
+	}
+	time.Sleep(ackWait + time.Second)
+	if ci := info(); ci.NumAckPending != 0 || ci.NumPending != 0 || ci.NumRedelivered != 0 {
+		t.Errorf("consumer after settling: %d awaiting ack, %d pending, %d redelivered; want none", ci.NumAckPending, ci.NumPending, ci.NumRedelivered)
+	}
+	// The dead-letter stream deduplicates a repeated dead letter (same
+	// origin, same message id), so count what the route sent too.
+	if got := counterValue(e.metrics.DeadLetters.WithLabelValues("people-js", processor.ReasonMaxDeliveries)); got != 1 {
+		t.Errorf("the route dead-lettered %v times, want once", got)
+	}
+	for stream, want := range map[string]uint64{"DLQ": 1, "MASKED": 1} {
+		s, err := js.Stream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if si, err := s.Info(ctx); err != nil {
+			t.Fatal(err)
+		} else if si.State.Msgs != want {
+			t.Errorf("stream %s holds %d messages after settling, want %d: a record was dead-lettered or masked again", stream, si.State.Msgs, want)
+		}
 	}
 }
 
