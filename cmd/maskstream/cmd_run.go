@@ -53,6 +53,16 @@ Flags:
 // Tests replace it.
 var forceExit = func(code int) { os.Exit(code) }
 
+// rulesetsPollInterval is how often the rulesets dir is polled for changed
+// files (0: processor.DefaultReloadInterval). Tests set it long so that
+// only SIGHUP can cause a reload.
+var rulesetsPollInterval time.Duration
+
+// stuckMargin is how far past twice drain_timeout a shutdown may run
+// before it is forced: sources give lanes drain_timeout, sinks as long
+// again to flush, and the margin absorbs a slow commit. Tests shorten it.
+var stuckMargin = 10 * time.Second
+
 type runFlags struct {
 	config, logFormat, logLevel string
 }
@@ -127,6 +137,11 @@ type daemon struct {
 func runDaemon(ctx context.Context, env *cliEnv, d daemon) error {
 	cfg, log := d.cfg, d.log
 	startedAt := time.Now()
+	// Subscribe before the slow start (rulesets, connectors): a SIGHUP
+	// sent meanwhile would otherwise kill the daemon, as SIGHUP's default
+	// action does. The "maskstream starting" log line comes after this.
+	sigs := notifySignals()
+	defer sigs.release()
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w)
 	}
@@ -166,9 +181,9 @@ func runDaemon(ctx context.Context, env *cliEnv, d daemon) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stopHelpers()
-	watcher := processor.NewWatcher(store, cfg.RulesetsDir, 0, proc.Metrics(), log)
+	watcher := processor.NewWatcher(store, cfg.RulesetsDir, rulesetsPollInterval, proc.Metrics(), log)
 	wg.Go(func() { watcher.Run(runCtx) })
-	wg.Go(func() { watchSignals(runCtx, ctx, watcher, cfg.DrainTimeout, log) })
+	wg.Go(func() { watchSignals(runCtx, ctx, sigs, watcher, cfg.DrainTimeout, log) })
 	httpErr := make(chan error, 1)
 	if srv != nil {
 		wg.Go(func() {
@@ -208,16 +223,29 @@ func runDaemon(ctx context.Context, env *cliEnv, d daemon) error {
 	return nil
 }
 
+// runSignals are the daemon's signal subscriptions: hup for reloads, stop
+// for SIGINT/SIGTERM. main's signal.NotifyContext turns the first stop
+// signal into the end of ctx; watchSignals only counts them.
+type runSignals struct {
+	hup, stop <-chan os.Signal
+	release   func()
+}
+
+func notifySignals() runSignals {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	return runSignals{hup: hup, stop: stop, release: func() {
+		signal.Stop(hup)
+		signal.Stop(stop)
+	}}
+}
+
 // watchSignals reloads the rulesets on SIGHUP and, once shutdown has
 // begun (ctx done), exits at once on a second SIGINT/SIGTERM or when the
 // drain takes far longer than its deadline.
-func watchSignals(runCtx, ctx context.Context, w *processor.Watcher, drain time.Duration, log *slog.Logger) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	stop := make(chan os.Signal, 2)
-	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(stop)
+func watchSignals(runCtx, ctx context.Context, sigs runSignals, w interface{ Trigger() }, drain time.Duration, log *slog.Logger) {
 	signals := 0
 	var deadline <-chan time.Time
 	done := ctx.Done()
@@ -225,16 +253,14 @@ func watchSignals(runCtx, ctx context.Context, w *processor.Watcher, drain time.
 		select {
 		case <-runCtx.Done():
 			return
-		case <-hup:
+		case <-sigs.hup:
 			log.Info("SIGHUP: reloading rulesets")
 			w.Trigger()
 		case <-done:
 			done = nil
 			log.Info("shutting down: draining the routes", "deadline", drain.String())
-			// Sources give lanes drain_timeout, sinks as long again to
-			// flush: past both and a margin, something is stuck.
-			deadline = time.After(2*drain + 10*time.Second)
-		case <-stop:
+			deadline = time.After(2*drain + stuckMargin)
+		case <-sigs.stop:
 			signals++
 			if signals >= 2 {
 				log.Error("second signal: exiting now; records not yet committed are read again by the next run")

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -193,5 +196,233 @@ func TestRunBadConfig(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `maskstream.yaml:3:5: unknown key "form"`) {
 		t.Errorf("stderr %q", stderr)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRunReloadsOnSIGHUP proves SIGHUP reaches the rulesets watcher of
+// `run`: the rulesets dir is polled only once an hour here, so a changed
+// ruleset can only take effect through the signal.
+func TestRunReloadsOnSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends a signal to the test process")
+	}
+	oldInterval := rulesetsPollInterval
+	rulesetsPollInterval = time.Hour
+	t.Cleanup(func() { rulesetsPollInterval = oldInterval })
+
+	k := testenv.StartKafka(t)
+	ctx := context.Background()
+	if err := k.CreateTopics(ctx, 1, "orders", "orders.masked"); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...), kgo.DefaultProduceTopic("orders"),
+		kgo.ConsumeTopics("orders.masked"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	path := writeRunConfig(t, k.Brokers()[0], "")
+	rulesetFile := filepath.Join(filepath.Dir(path), "rulesets", "orders.yaml")
+
+	env, _, stderr := testCLIEnv(map[string]string{runSecretEnv: runTestSecret})
+	runCtx, stop := context.WithCancel(ctx)
+	code := make(chan int, 1)
+	go func() { code <- runMain(runCtx, env, []string{"run", "-c", path, "-log-format", "json"}) }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+			<-code
+		}
+	}()
+	// runDaemon subscribes to SIGHUP before it logs this line: from here a
+	// SIGHUP reloads instead of killing the test binary.
+	waitFor(t, 30*time.Second, "run to start", func() bool {
+		return strings.Contains(stderr.String(), `"msg":"maskstream starting"`)
+	})
+
+	// domains masks n orders and returns how many masked emails end in
+	// each domain.
+	const n = 50
+	var got []*kgo.Record
+	domains := func(seed uint64) map[string]int {
+		t.Helper()
+		for _, o := range testenv.Orders(seed, n) {
+			cl.Produce(ctx, &kgo.Record{Value: o}, nil)
+		}
+		if err := cl.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		pollCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		from := len(got)
+		for len(got) < from+n && pollCtx.Err() == nil {
+			got = append(got, cl.PollFetches(pollCtx).Records()...)
+		}
+		if len(got) != from+n {
+			t.Fatalf("%d masked records, want %d:\n%s", len(got)-from, n, stderr)
+		}
+		out := map[string]int{}
+		for _, r := range got[from:] {
+			var o struct{ Customer struct{ Email string } }
+			if err := json.Unmarshal(r.Value, &o); err != nil {
+				t.Fatalf("a masked record is not JSON: %v", err)
+			}
+			_, domain, _ := strings.Cut(o.Customer.Email, "@")
+			out[domain]++
+		}
+		return out
+	}
+	if d := domains(1); d["example.com"] != n {
+		t.Fatalf("before the reload, masked email domains %v, want all %d example.com", d, n)
+	}
+	src, err := os.ReadFile(rulesetFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(src), `@example.com"`) != 1 {
+		t.Fatal("the orders example ruleset no longer has exactly one @example.com email format; update this test")
+	}
+	if err := os.WriteFile(rulesetFile, []byte(strings.Replace(string(src), `@example.com"`, `@reloaded.test"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := os.FindProcess(os.Getpid())
+	if err := p.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the reload on SIGHUP", func() bool {
+		return strings.Contains(stderr.String(), `"msg":"rulesets reloaded","trigger":"signal"`)
+	})
+	if d := domains(2); d["reloaded.test"] != n {
+		t.Fatalf("after SIGHUP, masked email domains %v, want all %d reloaded.test", d, n)
+	}
+	stop()
+	stopped = true
+	if c := <-code; c != 0 {
+		t.Fatalf("run exited %d:\n%s", c, stderr)
+	}
+}
+
+// signalTrigger counts the watcher reloads watchSignals asks for.
+type signalTrigger chan struct{}
+
+func (s signalTrigger) Trigger() { s <- struct{}{} }
+
+// TestWatchSignals drives watchSignals with fake signal channels (no real
+// signal reaches the test process). The first SIGINT/SIGTERM only starts
+// the drain: main's signal.NotifyContext ends ctx, as the test does here.
+// A second one, or a drain stuck past its deadline, forces the exit.
+func TestWatchSignals(t *testing.T) {
+	tests := []struct {
+		name          string
+		signals       []os.Signal // sent one by one; the first also ends ctx
+		drain, margin time.Duration
+		wantExit      bool
+		wantLog       string
+	}{
+		{"SIGTERM twice", []os.Signal{syscall.SIGTERM, syscall.SIGTERM}, time.Hour, time.Hour, true, "second signal: exiting now"},
+		{"SIGINT twice", []os.Signal{os.Interrupt, os.Interrupt}, time.Hour, time.Hour, true, "second signal: exiting now"},
+		{"SIGINT then SIGTERM", []os.Signal{os.Interrupt, syscall.SIGTERM}, time.Hour, time.Hour, true, "second signal: exiting now"},
+		{"one signal, drain ends in time", []os.Signal{syscall.SIGTERM}, time.Hour, time.Hour, false, "shutting down: draining the routes"},
+		{"one signal, drain stuck", []os.Signal{syscall.SIGTERM}, time.Millisecond, time.Millisecond, true, "shutdown took far longer than drain_timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			exits := make(chan int, 2)
+			oldExit, oldMargin := forceExit, stuckMargin
+			forceExit = func(code int) { exits <- code }
+			stuckMargin = tt.margin
+			t.Cleanup(func() { forceExit, stuckMargin = oldExit, oldMargin })
+
+			// Unbuffered: a send returns only once watchSignals took it.
+			hup, stop := make(chan os.Signal), make(chan os.Signal)
+			trig := make(signalTrigger, 1)
+			logs := &lockedBuffer{}
+			runCtx, endRun := context.WithCancel(context.Background())
+			ctx, endCtx := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				watchSignals(runCtx, ctx, runSignals{hup: hup, stop: stop}, trig, tt.drain, slog.New(slog.NewTextHandler(logs, nil)))
+			}()
+			// Registered after the hooks' restore, so it runs first.
+			t.Cleanup(func() {
+				endRun()
+				endCtx()
+				<-done
+			})
+			send := func(c chan os.Signal, s os.Signal) {
+				t.Helper()
+				select {
+				case c <- s:
+				case <-done:
+					t.Fatalf("watchSignals returned before %v was sent; log:\n%s", s, logs)
+				case <-time.After(30 * time.Second):
+					t.Fatalf("watchSignals did not take %v", s)
+				}
+			}
+			reloaded := func() {
+				t.Helper()
+				select {
+				case <-trig:
+				case <-time.After(30 * time.Second):
+					t.Fatal("SIGHUP did not trigger a reload")
+				}
+			}
+
+			send(hup, syscall.SIGHUP)
+			reloaded()
+			for i, s := range tt.signals {
+				if i == 0 {
+					endCtx() // what NotifyContext does on the first signal
+				}
+				send(stop, s)
+				if i == len(tt.signals)-1 && tt.wantExit {
+					break // the exit comes now, or at the deadline
+				}
+				// Still serving after it: this signal did not force the
+				// exit.
+				send(hup, syscall.SIGHUP)
+				reloaded()
+				select {
+				case c := <-exits:
+					t.Fatalf("forceExit(%d) after signal %d of %d", c, i+1, len(tt.signals))
+				default:
+				}
+			}
+			if !tt.wantExit {
+				endRun() // the routes drained: runDaemon ends the helpers
+			}
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatalf("watchSignals did not return; log:\n%s", logs)
+			}
+			select {
+			case c := <-exits:
+				if !tt.wantExit || c != 1 {
+					t.Fatalf("forceExit(%d), want exit %v with 1", c, tt.wantExit)
+				}
+			default:
+				if tt.wantExit {
+					t.Fatalf("forceExit not called; log:\n%s", logs)
+				}
+			}
+			if !strings.Contains(logs.String(), tt.wantLog) {
+				t.Errorf("log lacks %q:\n%s", tt.wantLog, logs)
+			}
+		})
 	}
 }
