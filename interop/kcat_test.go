@@ -4,11 +4,13 @@ package interop
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +35,15 @@ func (r kcatRecord) header(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// sortedByOffset returns recs ordered by partition, then offset.
+func sortedByOffset(recs []kcatRecord) []kcatRecord {
+	out := slices.Clone(recs)
+	slices.SortFunc(out, func(a, b kcatRecord) int {
+		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+	})
+	return out
 }
 
 // kcatConsume reads topic from the beginning with kcat until it holds at
@@ -119,32 +130,46 @@ http:
 	}
 
 	src := kcatConsume(t, ctx, kcat, broker, "orders", n+1, 20*time.Second)
-	srcByKey := map[string]kcatRecord{}
-	for _, r := range src {
-		srcByKey[*r.Key] = r
-	}
 	masked := kcatConsume(t, ctx, kcat, broker, "orders.masked", n, 45*time.Second)
 	if len(masked) != n {
 		t.Fatalf("orders.masked holds %d records, want %d", len(masked), n)
 	}
+	// orders.yaml masks the key too, so a masked record is paired with its
+	// source by position: keep_partition and per-partition order make the
+	// k-th masked record of a partition the k-th good record of the same
+	// source partition.
+	srcByPart := map[int32][]kcatRecord{}
+	for _, r := range sortedByOffset(src) {
+		if r.Key != nil && *r.Key != "poison-key" {
+			srcByPart[r.Partition] = append(srcByPart[r.Partition], r)
+		}
+	}
 	seen := map[string]bool{}
 	sameName := map[string]int{}
-	for _, m := range masked {
+	next := map[int32]int{}
+	for _, m := range sortedByOffset(masked) {
 		if m.Key == nil || m.Payload == nil {
 			t.Fatalf("masked record at %s/%d/%d has no key or value", m.Topic, m.Partition, m.Offset)
 		}
-		key := *m.Key
-		if seen[key] {
-			t.Errorf("key %s arrived twice", key)
+		k := next[m.Partition]
+		next[m.Partition]++
+		if k >= len(srcByPart[m.Partition]) {
+			t.Fatalf("partition %d of orders.masked holds more records than its source partition (keep_partition, and the poison must not be here)", m.Partition)
 		}
-		seen[key] = true
+		s := srcByPart[m.Partition][k]
+		key := *s.Key
 		var idx int
 		if _, err := fmt.Sscanf(key, "order-key-%d", &idx); err != nil || idx < 0 || idx >= n {
-			t.Fatalf("masked record has key %q, which was not produced (the poison's key must not be here)", key)
+			t.Fatalf("source record has key %q, which was not produced", key)
 		}
-		s := srcByKey[key]
-		if m.Partition != s.Partition {
-			t.Errorf("%s: masked on partition %d, source partition %d (keep_partition)", key, m.Partition, s.Partition)
+		// imitate_unique: the key is replaced, keeps its shape, and two
+		// keys never mask alike.
+		if mk := *m.Key; mk == key || len(mk) != len(key) || strings.Contains(mk, "order-key") {
+			t.Errorf("%s: the masked key does not look masked by orders.yaml's imitate_unique key mask", key)
+		} else if seen[mk] {
+			t.Errorf("%s: two records got the same masked key", key)
+		} else {
+			seen[mk] = true
 		}
 		if !reflect.DeepEqual(m.Headers, s.Headers) {
 			t.Errorf("%s: headers %q, want them kept as %q", key, m.Headers, s.Headers)
