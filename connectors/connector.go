@@ -115,6 +115,18 @@ type Sink interface {
 	Close() error
 }
 
+// Preflighter is implemented by sinks that can tell, before any record
+// flows, that their destination refuses them for good: a TLS certificate
+// it does not trust or that does not trust it, rejected credentials. Such
+// a sink would otherwise retry forever and stall its route in silence.
+type Preflighter interface {
+	// Preflight returns that refusal as an error saying what to fix, or
+	// nil when the destination answered or may still come up (a broker
+	// not reachable yet is the sink's to retry). It may wait up to a few
+	// seconds for an answer, or until ctx ends.
+	Preflight(ctx context.Context) error
+}
+
 // PartitionLag is how far a consumer is behind on one partition.
 type PartitionLag struct {
 	Topic     string

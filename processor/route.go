@@ -229,7 +229,12 @@ func (r *Route) Run(ctx context.Context) error {
 	wg.Go(func() { r.poll(pollCtx) })
 
 	r.log.Info("route started", "source", r.cfg.DescribeSource, "sink", r.cfg.DescribeSink, "dead_letter", r.cfg.DescribeDeadLetter, "ruleset", r.cfg.Ruleset)
-	err := r.cfg.Source.Run(runCtx, r.openLane)
+	var err error
+	if perr := r.preflight(runCtx); perr != nil {
+		r.fail(perr)
+	} else {
+		err = r.cfg.Source.Run(runCtx, r.openLane)
+	}
 
 	r.mu.Lock()
 	r.state = StateDraining
@@ -270,6 +275,26 @@ func (r *Route) Run(ctx context.Context) error {
 		r.log.Info("route stopped", "records_in", r.stats.in.Load(), "records_out", r.stats.out.Load(), "dead_letters", r.stats.dead.Load())
 	}
 	return err
+}
+
+// preflight lets the sinks that can (connectors.Preflighter) refuse a
+// configuration that cannot work before any record is read, so the route
+// fails at start with the reason rather than stalling behind retries.
+func (r *Route) preflight(ctx context.Context) error {
+	for _, s := range []struct {
+		what string
+		sink connectors.Sink
+	}{{"sink", r.cfg.Sink}, {"dead letter", r.cfg.DeadLetter}} {
+		if s.what == "dead letter" && s.sink == r.cfg.Sink {
+			continue
+		}
+		if p, ok := s.sink.(connectors.Preflighter); ok {
+			if err := p.Preflight(ctx); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("%s: %w", s.what, err)
+			}
+		}
+	}
+	return nil
 }
 
 // closeConnectors closes the sinks (flushing what is in flight), then the

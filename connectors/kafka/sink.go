@@ -260,6 +260,13 @@ func (s *Sink) classify(r *kgo.Record, err error) error {
 	return classifyProduceErr(r.Topic, r.Partition, err)
 }
 
+// Preflight asks the cluster for its versions (connectors.Preflighter):
+// a TLS handshake or credentials the cluster refuses are an error; a
+// cluster that does not answer yet is only logged, as kgo keeps trying.
+func (s *Sink) Preflight(ctx context.Context) error {
+	return preflight(ctx, s.cl, s.logger)
+}
+
 // Flush waits until every written record's done has been called, or ctx
 // ends.
 func (s *Sink) Flush(ctx context.Context) error {
