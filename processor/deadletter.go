@@ -16,6 +16,23 @@ const (
 	HeaderRoute   = "maskstream-route"   // the route name
 )
 
+// oneLine is msg with its control characters (a multi-line mask error,
+// say) turned into spaces: a header value is one line of text for NATS
+// and for most tools that print headers.
+func oneLine(msg string) string {
+	if !strings.ContainsFunc(msg, isControl) {
+		return msg
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, msg)
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
 // deadLetter builds the dead letter of src: the original key, value,
 // headers and timestamp, plus the maskstream-* headers. Headers of an
 // earlier dead-lettering (a record replayed from a dead-letter topic) are
@@ -37,7 +54,7 @@ func (r *Route) deadLetter(src *connectors.Record, reason, msg, ruleset string) 
 	origin = append(origin, '/')
 	origin = strconv.AppendInt(origin, o.Offset, 10)
 	hs = append(hs,
-		connectors.Header{Key: HeaderError, Value: []byte(reason + ": " + msg)},
+		connectors.Header{Key: HeaderError, Value: []byte(reason + ": " + oneLine(msg))},
 		connectors.Header{Key: HeaderOrigin, Value: origin},
 		connectors.Header{Key: HeaderRuleset, Value: []byte(ruleset)},
 		connectors.Header{Key: HeaderRoute, Value: []byte(r.cfg.Name)},

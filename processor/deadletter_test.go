@@ -39,3 +39,23 @@ func TestDeadLetter(t *testing.T) {
 		t.Error("the source record's headers were modified")
 	}
 }
+
+// TestDeadLetterReasonIsOneLine: a message with line breaks still makes a
+// one-line maskstream-error (NATS headers are lines of text).
+func TestDeadLetterReasonIsOneLine(t *testing.T) {
+	r := &Route{cfg: RouteConfig{Name: "orders"}}
+	src := &connectors.Record{Value: []byte("{}"), Origin: connectors.Origin{Topic: "orders"}}
+	for _, tt := range []struct{ msg, want string }{
+		{"plain", "mask_error: plain"},
+		{"line one\nline two\r\n\tend", "mask_error: line one line two   end"},
+	} {
+		t.Run(tt.msg, func(t *testing.T) {
+			d := r.deadLetter(src, "mask_error", tt.msg, "orders")
+			for _, h := range d.Headers {
+				if h.Key == HeaderError && string(h.Value) != tt.want {
+					t.Errorf("maskstream-error = %q, want %q", h.Value, tt.want)
+				}
+			}
+		})
+	}
+}
