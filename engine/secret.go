@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -48,8 +49,13 @@ const (
 var ErrSecretLength = errors.New("engine: the run secret must be 16 to 256 characters; set MASKSTREAM_RUN_SECRET or run_secret_file to a longer random string (for example: openssl rand -hex 32)")
 
 // NewSecret prepares a run secret. It is the only place the raw secret is
-// read; the returned Secret keeps only the HMAC key state.
+// read; the returned Secret keeps only the HMAC key state. Line breaks at
+// the end are not part of the secret, wherever it comes from: a mounted
+// file, or an environment variable filled from one (a Kubernetes secret
+// keeps the file's last newline), must mask as the same secret typed
+// without it, or instances fed from different sources stop joining up.
 func NewSecret(secret string) (*Secret, error) {
+	secret = strings.TrimRight(secret, "\r\n")
 	n := utf8.RuneCountInString(secret)
 	if n < MinSecretLen || n > MaxSecretLen {
 		return nil, ErrSecretLength

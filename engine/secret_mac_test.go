@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,26 @@ func BenchmarkNewSecret(b *testing.B) {
 		if _, err := NewSecret("request-supplied-secret-0123456789"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestNewSecretLineBreaks: line breaks ending a secret are not part of
+// it; any other character is.
+func TestNewSecretLineBreaks(t *testing.T) {
+	const s = "a run secret of some length"
+	want := MustSecret(s).ID()
+	for _, tt := range []struct {
+		in   string
+		same bool
+	}{
+		{s + "\n", true}, {s + "\r\n", true}, {s + "\n\n", true},
+		{s + " ", false}, {"\n" + s, false}, {s + "\t", false},
+	} {
+		if got := MustSecret(tt.in).ID(); (got == want) != tt.same {
+			t.Errorf("NewSecret(%q): same as without = %v, want %v", tt.in, got == want, tt.same)
+		}
+	}
+	if _, err := NewSecret("short secret\n\n\n\n\n\n"); !errors.Is(err, ErrSecretLength) {
+		t.Errorf("line breaks counted towards the length: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/maskstream/maskstream/engine"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -181,6 +182,37 @@ func TestRunSecretFile(t *testing.T) {
 	env, _, _ = testCLIEnv(map[string]string{runSecretEnv: runTestSecret})
 	if _, from, _ := readRunSecret(env, file); from != runSecretEnv {
 		t.Errorf("with both set, the secret came from %q; the environment wins", from)
+	}
+}
+
+// TestRunSecretSourcesAgree: one secret masks alike whether it comes from
+// a file ending in a line break, an environment variable filled from such
+// a file (as a Kubernetes secretKeyRef does), or typed without one.
+func TestRunSecretSourcesAgree(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte(runTestSecret+"\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read := func(envValue, file string) *engine.Secret {
+		t.Helper()
+		env, _, _ := testCLIEnv(map[string]string{runSecretEnv: envValue})
+		sec, _, err := readRunSecret(env, file)
+		if err != nil || sec == nil {
+			t.Fatalf("readRunSecret = %v, %v", sec, err)
+		}
+		return sec
+	}
+	want := read(runTestSecret, "").ID()
+	for name, sec := range map[string]*engine.Secret{
+		"file":             read("", file),
+		"env with newline": read(runTestSecret+"\n", ""),
+		"env with CRLF":    read(runTestSecret+"\r\n", ""),
+		"blank env, file":  read("\n", file),
+	} {
+		if sec.ID() != want {
+			t.Errorf("%s: a different secret from the one typed without a line break", name)
+		}
 	}
 }
 

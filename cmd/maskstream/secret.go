@@ -42,18 +42,20 @@ func readRunSecret(env *cliEnv, file string) (*engine.Secret, string, error) {
 // name), never the secret, and a nil Secret when neither holds one.
 func loadSecret(env *cliEnv, envVar, file, fileLabel string, fileWins bool) (*engine.Secret, string, error) {
 	var raw, src string
+	blank := func() bool { return strings.TrimRight(raw, "\r\n") == "" }
 	if !fileWins || file == "" {
 		raw, src = env.getenv(envVar), envVar
 	}
-	if raw == "" && file != "" {
+	if blank() && file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading %s: %w", fileLabel, err)
 		}
-		// A mount or an editor may end the file with a line break.
-		raw, src = strings.TrimRight(string(b), "\r\n"), fileLabel+" "+file
+		// A mount or an editor may end the file with a line break:
+		// NewSecret drops it, as it does at the end of an env value.
+		raw, src = string(b), fileLabel+" "+file
 	}
-	if raw == "" {
+	if blank() {
 		return nil, "", nil
 	}
 	sec, err := engine.NewSecret(raw)
