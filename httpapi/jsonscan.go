@@ -251,7 +251,22 @@ func (s *scanner) value(depth int) error {
 	case c == 'n':
 		return s.literal("null")
 	}
-	return s.fail("unexpected character %q: expected a JSON value", rune(s.buf[s.pos]))
+	// Which byte, never the byte: the body is a record to be masked.
+	return s.fail("unexpected %s: expected a JSON value", byteClass(s.buf[s.pos]))
+}
+
+// byteClass names what kind of byte c is, without quoting record content:
+// JSON's own punctuation by name, anything else by class.
+func byteClass(c byte) string {
+	switch {
+	case c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',':
+		return "'" + string(c) + "'"
+	case c >= 0x80:
+		return "non-ASCII byte"
+	case c < 0x20 || c == 0x7f:
+		return "control character"
+	}
+	return "character"
 }
 
 func (s *scanner) literal(lit string) error {

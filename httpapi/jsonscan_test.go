@@ -85,3 +85,30 @@ func TestHashText(t *testing.T) {
 		t.Error("hashText(null) is not nil")
 	}
 }
+
+// TestScannerErrorsQuoteNoRecord: a body's syntax errors say where and
+// what kind of byte, never a record's content (a mask request's data are
+// the values to hide).
+func TestScannerErrorsQuoteNoRecord(t *testing.T) {
+	for _, body := range []string{
+		`{"data":[{"a":CANARY7f3a9}]}`,
+		`{"data":[{"a":tCANARY7f3a9}]}`,
+		`{"data":[{"a":"x"} CANARY7f3a9]}`,
+		`{"data":[{"a":"x"}]} CANARY7f3a9`,
+		`{"data":[{"CANARY7f3a9" 1}]}`,
+		`{"data":[{"a":"CANARY7f3a9` + "\x01" + `"}]}`,
+		`{"data":[{"a":"CANARY7f3a9` + "\xff" + `"}]}`,
+		`{"data":[{"a":-CANARY7f3a9}]}`,
+	} {
+		t.Run(body, func(t *testing.T) {
+			sc := scanner{buf: []byte(body), maxDepth: 8}
+			_, err := sc.object(nil)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if msg := err.Error(); strings.Contains(msg, "CANARY") || strings.Contains(msg, "'C'") || strings.Contains(msg, "7f3a9") {
+				t.Errorf("error %q quotes the record", msg)
+			}
+		})
+	}
+}
