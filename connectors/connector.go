@@ -51,6 +51,17 @@ type Record struct {
 	// Token is the source's acknowledgement handle. Only the source that
 	// produced the record reads it.
 	Token any
+
+	// Malformed is set by a source that could not read the message
+	// faithfully: NATS key headers that disagree or do not decode, so
+	// which key the ruleset should mask is unknown. The processor sends
+	// such a record to the dead letters as it came (reason
+	// bad_source_record) and never masks or produces it: guessing would
+	// let an original key past the key rule. Key, Value and Headers then
+	// hold what the source read, the headers it could not interpret
+	// among them. Its text names what is wrong and how to fix it, never a
+	// record's key, value or header value.
+	Malformed error
 }
 
 // LaneID names a lane: a Kafka topic partition, or a JetStream consumer

@@ -18,6 +18,10 @@ const (
 	// ReasonSinkRejected: the sink refused the masked record for good
 	// (connectors.ErrPermanent: too large, not authorized).
 	ReasonSinkRejected = "sink_rejected"
+	// ReasonBadSourceRecord: the source could not read the message
+	// faithfully (connectors.Record.Malformed: NATS key headers that
+	// disagree or do not decode), so it is not masked.
+	ReasonBadSourceRecord = "bad_source_record"
 )
 
 // chunk is up to chunkSize consecutive records of one lane, masked as a
@@ -92,6 +96,13 @@ func (r *Route) maskChunk(c *chunk) {
 // daemon down.
 func (r *Route) maskOne(cp *compiled, rec *connectors.Record, res *result, opts *engine.CallOptions, start time.Time) (end time.Time) {
 	*res = result{}
+	if rec.Malformed != nil {
+		// Masking what the source could not read would mask a guess: a
+		// key left among the headers, say, would pass the key rule by.
+		res.reason = ReasonBadSourceRecord
+		res.msg = rec.Malformed.Error()
+		return start
+	}
 	if rec.Attempt > r.cfg.MaxDeliveries {
 		res.reason = ReasonMaxDeliveries
 		res.msg = fmt.Sprintf("delivered %d times, more than limits.max_deliveries (%d)", rec.Attempt, r.cfg.MaxDeliveries)

@@ -178,11 +178,12 @@ func (s *CoreSource) record(m *natsgo.Msg) *connectors.Record {
 	if v == nil {
 		v = []byte{}
 	}
-	key, hs := fromNATS(m.Header)
+	key, hs, bad := fromNATS(m.Header)
 	return &connectors.Record{
 		Key:       key,
 		Value:     v,
 		Headers:   hs,
+		Malformed: bad,
 		Timestamp: time.Now(),
 		Origin:    connectors.Origin{Topic: m.Subject, Offset: -1},
 		Attempt:   1,

@@ -31,12 +31,19 @@
 // header Maskstream-Key (HeaderKey) when it is safe as a header value,
 // else as Maskstream-Key-Base64 (HeaderKeyBase64); a nil key writes none.
 // Both sources read either back into Record.Key, whatever the case of the
-// name, and leave it out of Record.Headers. A header a NATS header line
-// cannot hold (a name with ':' or a space, a value with CR, LF or bytes
-// that are not UTF-8) travels in base64 under Maskstream-Header-Base64
-// (HeaderBase64) and comes back byte for byte. So Kafka->NATS->Kafka and
-// NATS->NATS keep keys and headers whole. HeaderKey says which values are
-// safe and why unsafe headers are encoded rather than refused.
+// name, and leave it out of Record.Headers; Maskstream-Key-Base64 may be
+// standard or URL-safe, padded or not. Every key header is read and none
+// stays a header, since one left there would carry an original key past
+// the ruleset's key rule: when they give different keys or one does not
+// decode, the record is marked Record.Malformed, has no key and keeps its
+// key headers as headers, for the processor to dead-letter.
+//
+// A header a NATS header line cannot hold (a name with ':' or a space, a
+// value with CR, LF or bytes that are not UTF-8) travels in base64 under
+// Maskstream-Header-Base64 (HeaderBase64) and comes back byte for byte,
+// as a header even when its name is a key header's. So Kafka->NATS->Kafka
+// and NATS->NATS keep keys and headers whole. HeaderKey says which values
+// are safe and why unsafe headers are encoded rather than refused.
 //
 // NATS has no settable timestamp: a Record's Timestamp is the stream's
 // store time when read from JetStream, the receive time from core NATS,

@@ -1,7 +1,9 @@
 package nats
 
 import (
+	"bytes"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -37,7 +39,8 @@ const (
 	// no control character other than tab, no space or tab at either
 	// end. An empty key is an empty value; a nil key writes no header.
 	HeaderKey = "Maskstream-Key"
-	// HeaderKeyBase64 holds any other key, in standard base64.
+	// HeaderKeyBase64 holds any other key, in standard base64. Sources
+	// also read it unpadded and URL-safe, as other languages write it.
 	HeaderKeyBase64 = "Maskstream-Key-Base64"
 	// HeaderBase64 holds, one per value, the headers that cannot travel
 	// as they are: a name nats.go refuses, a value that is not safe (as
@@ -90,14 +93,25 @@ func toNATS(key []byte, hs []connectors.Header) natsgo.Header {
 
 // fromNATS splits a header map into the record's key and its headers,
 // undoing toNATS. Headers come out with names in sorted order (a Go map
-// has none), the values of one name in their order. A key or encoded
-// header that does not decode (written by hand, say) stays an ordinary
-// header rather than being lost. Of several key headers, the first that
-// decodes wins, HeaderKeyBase64 before HeaderKey; the others stay
-// headers.
-func fromNATS(h natsgo.Header) ([]byte, []connectors.Header) {
+// has none), the values of one name in their order. An encoded header
+// that does not decode (written by hand, say) stays an ordinary header
+// rather than being lost.
+//
+// Every HeaderKey and HeaderKeyBase64 value, in any case of the name, is
+// read as the key and none is kept as a header: a key header left among
+// the headers would pass the ruleset's key rule by, and the sink would
+// carry the original key on. So when they do not all give the same key,
+// or one does not decode, the message's key cannot be told: fromNATS
+// returns an error for Record.Malformed, a nil key, and the headers with
+// the key headers among them as they came, for the dead letter.
+//
+// A HeaderBase64 value that decodes to a header named like a key header
+// is a record header that toNATS encoded (its name is reserved), not a
+// key: it comes out as a header, and toNATS encodes it again, so no
+// maskstream source after this one takes it for a key either.
+func fromNATS(h natsgo.Header) ([]byte, []connectors.Header, error) {
 	if len(h) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	names := make([]string, 0, len(h))
 	n := 0
@@ -107,41 +121,15 @@ func fromNATS(h natsgo.Header) ([]byte, []connectors.Header) {
 	}
 	slices.Sort(names)
 
-	var key []byte
-	keyName, keyIdx := "", -1
-	for _, k := range names {
-		if strings.EqualFold(k, HeaderKeyBase64) {
-			for i, v := range h[k] {
-				if b, err := b64.DecodeString(v); err == nil {
-					key, keyName, keyIdx = b, k, i
-					break
-				}
-			}
-		}
-		if keyIdx >= 0 {
-			break
-		}
-	}
-	if keyIdx < 0 {
-		for _, k := range names {
-			if strings.EqualFold(k, HeaderKey) && len(h[k]) > 0 {
-				key, keyName, keyIdx = []byte(h[k][0]), k, 0
-				break
-			}
-		}
-	}
-	if keyIdx >= 0 && key == nil {
-		key = []byte{} // an empty key, not a missing one
-	}
-
+	key, bad := readKey(h, names)
 	out := make([]connectors.Header, 0, n)
 	var decoded []connectors.Header
 	for _, k := range names {
+		if bad == nil && keyName(k) {
+			continue
+		}
 		enc := strings.EqualFold(k, HeaderBase64)
-		for i, v := range h[k] {
-			if k == keyName && i == keyIdx {
-				continue
-			}
+		for _, v := range h[k] {
 			if enc {
 				if x, ok := decodeHeader(v); ok {
 					decoded = append(decoded, x)
@@ -158,7 +146,82 @@ func fromNATS(h natsgo.Header) ([]byte, []connectors.Header) {
 	if len(out) == 0 {
 		out = nil
 	}
-	return key, out
+	return key, out, bad
+}
+
+// keyName tells HeaderKey and HeaderKeyBase64 in any case. The fold is
+// Unicode's, as it always was here: a name that only looks like a key
+// header to some reader is read as one, never passed on as a header.
+func keyName(k string) bool {
+	return strings.EqualFold(k, HeaderKey) || strings.EqualFold(k, HeaderKeyBase64)
+}
+
+// readKey reads the key from every key header of h (names sorted). It is
+// nil without key headers, empty (not nil) for an empty one. The error
+// names the headers, never their values: it ends up in a dead letter's
+// maskstream-error header and in logs.
+func readKey(h natsgo.Header, names []string) ([]byte, error) {
+	var (
+		key      []byte
+		found    bool
+		differ   bool
+		badName  string   // a HeaderKeyBase64 spelling with a value that does not decode
+		spelling []string // the key headers' names, for the error
+	)
+	for _, k := range names {
+		if !keyName(k) || len(h[k]) == 0 {
+			continue
+		}
+		isB64 := strings.EqualFold(k, HeaderKeyBase64)
+		if vs := len(h[k]); vs > 1 {
+			spelling = append(spelling, fmt.Sprintf("%s (%d values)", k, vs))
+		} else {
+			spelling = append(spelling, k)
+		}
+		for _, v := range h[k] {
+			b := []byte(v)
+			if isB64 {
+				var ok bool
+				if b, ok = decodeKey(v); !ok {
+					badName = k
+					continue
+				}
+			}
+			switch {
+			case !found:
+				key, found = b, true
+			case !bytes.Equal(key, b):
+				differ = true
+			}
+		}
+	}
+	switch {
+	case badName != "":
+		return nil, fmt.Errorf("nats: a %s value is not base64 (standard or URL-safe, padded or not), so the message's key cannot be read and the key rule cannot mask it: write the key there in base64, or as it is under %s", badName, HeaderKey)
+	case differ:
+		return nil, fmt.Errorf("nats: the message's key headers %s hold different keys, so maskstream cannot tell which one to mask: write one key per message, under %s or %s", strings.Join(spelling, ", "), HeaderKey, HeaderKeyBase64)
+	case found && key == nil:
+		return []byte{}, nil // an empty key, not a missing one
+	}
+	return key, nil
+}
+
+// keyEncodings are the base64 forms a HeaderKeyBase64 value may take.
+// toNATS writes the standard one; producers in other languages often
+// write it without padding or URL-safe. A value cannot decode to
+// different bytes in two of them: a URL-safe one holds '-' or '_', which
+// the standard alphabet refuses, and a padded one is refused by the raw
+// forms, while an unpadded one whose length is a multiple of 4 reads the
+// same in both.
+var keyEncodings = [...]*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding}
+
+func decodeKey(v string) ([]byte, bool) {
+	for _, enc := range keyEncodings {
+		if b, err := enc.DecodeString(v); err == nil {
+			return b, true
+		}
+	}
+	return nil, false
 }
 
 // decodeHeader reads one HeaderBase64 value.

@@ -331,11 +331,12 @@ func (s *JetStreamSource) nakRest(msgs <-chan jetstream.Msg) {
 }
 
 func (s *JetStreamSource) record(m jetstream.Msg) *connectors.Record {
-	key, hs := fromNATS(m.Headers())
+	key, hs, bad := fromNATS(m.Headers())
 	rec := &connectors.Record{
 		Key:       key,
 		Value:     m.Data(),
 		Headers:   hs,
+		Malformed: bad,
 		Origin:    connectors.Origin{Topic: m.Subject(), Offset: -1},
 		Attempt:   1,
 		Partition: -1,

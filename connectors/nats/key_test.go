@@ -72,7 +72,10 @@ func TestKeyMapping(t *testing.T) {
 			case !tt.plain && (len(enc) != 1 || enc[0] != base64.StdEncoding.EncodeToString(tt.key) || plain != nil):
 				t.Fatalf("headers %q: want the key as %s", h, HeaderKeyBase64)
 			}
-			key, hs := fromNATS(overWire(t, h))
+			key, hs, bad := fromNATS(overWire(t, h))
+			if bad != nil {
+				t.Fatalf("fromNATS: %v", bad)
+			}
 			if key == nil || !bytes.Equal(key, tt.key) {
 				t.Errorf("key read back as %q (nil %v), want %q", key, key == nil, tt.key)
 			}
@@ -89,8 +92,8 @@ func TestKeyMapping(t *testing.T) {
 		if len(h) != 1 {
 			t.Errorf("headers %v: a nil key writes no header", h)
 		}
-		if key, _ := fromNATS(overWire(t, h)); key != nil {
-			t.Errorf("key read back as %q, want nil", key)
+		if key, _, bad := fromNATS(overWire(t, h)); key != nil || bad != nil {
+			t.Errorf("key read back as %q (error %v), want nil", key, bad)
 		}
 	})
 }
@@ -107,10 +110,6 @@ func TestKeyHeaderCase(t *testing.T) {
 	}{
 		{"lower case", natsgo.Header{"maskstream-key": {"k1"}}, []byte("k1"), nil},
 		{"upper case base64", natsgo.Header{"MASKSTREAM-KEY-BASE64": {enc([]byte("k\n"))}}, []byte("k\n"), nil},
-		{"base64 wins, the other stays", natsgo.Header{HeaderKey: {"plain"}, HeaderKeyBase64: {enc([]byte("b64"))}},
-			[]byte("b64"), []connectors.Header{{Key: HeaderKey, Value: []byte("plain")}}},
-		{"bad base64 stays a header", natsgo.Header{HeaderKeyBase64: {"not base64!"}},
-			nil, []connectors.Header{{Key: HeaderKeyBase64, Value: []byte("not base64!")}}},
 		{"bad encoded header stays a header", natsgo.Header{"maskstream-header-base64": {"no colon"}},
 			nil, []connectors.Header{{Key: "maskstream-header-base64", Value: []byte("no colon")}}},
 		{"encoded header in lower case", natsgo.Header{"maskstream-header-base64": {enc([]byte("a b")) + ":" + enc([]byte("v"))}},
@@ -118,7 +117,10 @@ func TestKeyHeaderCase(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key, hs := fromNATS(tt.in)
+			key, hs, bad := fromNATS(tt.in)
+			if bad != nil {
+				t.Fatalf("fromNATS: %v", bad)
+			}
 			if !bytes.Equal(key, tt.key) || (key == nil) != (tt.key == nil) {
 				t.Errorf("key %q, want %q", key, tt.key)
 			}
@@ -165,9 +167,9 @@ func TestUnsafeHeaders(t *testing.T) {
 	if len(h["multi"]) != 0 {
 		t.Errorf("multi %q: one value is unsafe, so all three travel encoded", h["multi"])
 	}
-	key, got := fromNATS(overWire(t, h))
-	if key != nil {
-		t.Errorf("key %q from headers alone", key)
+	key, got, bad := fromNATS(overWire(t, h))
+	if key != nil || bad != nil {
+		t.Errorf("key %q (error %v) from headers alone", key, bad)
 	}
 	want := slices.Clone(in)
 	slices.SortStableFunc(want, func(a, b connectors.Header) int { return strings.Compare(a.Key, b.Key) })
@@ -182,5 +184,174 @@ func TestNoEncodingWhenSafe(t *testing.T) {
 	h := toNATS([]byte("k"), []connectors.Header{{Key: "X-Trace", Value: []byte("a b\tc")}, {Key: "Nats-Msg-Id", Value: []byte("id-1")}})
 	if h.Get("X-Trace") != "a b\tc" || h.Get("Nats-Msg-Id") != "id-1" || h.Get(HeaderKey) != "k" || len(h) != 3 {
 		t.Errorf("headers %q", h)
+	}
+}
+
+// TestKeyBase64Forms: producers in other languages write base64 without
+// padding or URL-safe; each reads back as the key, not as a header
+// (where the original key would pass the key rule by).
+func TestKeyBase64Forms(t *testing.T) {
+	key := []byte{0xfb, 0xff, 0xbf, 'k', 0x00} // '+', '/' in standard base64, '-', '_' in URL-safe
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		v := enc.EncodeToString(key)
+		t.Run(v, func(t *testing.T) {
+			got, hs, bad := fromNATS(natsgo.Header{HeaderKeyBase64: {v}, "trace": {"t1"}})
+			if bad != nil || !bytes.Equal(got, key) {
+				t.Errorf("key %q (error %v), want %q", got, bad, key)
+			}
+			if len(hs) != 1 || hs[0].Key != "trace" {
+				t.Errorf("headers %q: want only trace", hs)
+			}
+		})
+	}
+}
+
+// TestKeyHeadersThatAgree: several key headers that give the same key
+// (repeated, in two spellings, plain and in base64) are one key, and
+// none of them stays a header.
+func TestKeyHeadersThatAgree(t *testing.T) {
+	const k = "CANARY-A-7f3a9"
+	enc := base64.StdEncoding.EncodeToString([]byte(k))
+	raw := base64.RawURLEncoding.EncodeToString([]byte(k))
+	for name, h := range map[string]natsgo.Header{
+		"two values":           {HeaderKey: {k, k}},
+		"two spellings":        {HeaderKey: {k}, "maskstream-key": {k}},
+		"base64 and plain":     {HeaderKeyBase64: {enc}, HeaderKey: {k}},
+		"three base64 forms":   {HeaderKeyBase64: {enc, raw}, "MASKSTREAM-KEY-BASE64": {enc}},
+		"empty, plain and b64": {HeaderKey: {""}, HeaderKeyBase64: {""}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h["trace"] = []string{"t1"}
+			want := []byte(k)
+			if name == "empty, plain and b64" {
+				want = []byte{}
+			}
+			key, hs, bad := fromNATS(h)
+			if bad != nil || key == nil || !bytes.Equal(key, want) {
+				t.Errorf("key %q (error %v), want %q", key, bad, want)
+			}
+			if len(hs) != 1 || hs[0].Key != "trace" {
+				t.Errorf("headers %q: want only trace, every key header read as the key", hs)
+			}
+		})
+	}
+}
+
+// TestKeyHeadersMalformed: key headers that disagree or do not decode
+// leave the key unknown. Masking one and passing the rest as headers let
+// an original key reach the output (audit finding L3); instead the
+// record is marked malformed, for the dead letters, with no key and every
+// header as it came. The error names headers, never their values.
+func TestKeyHeadersMalformed(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString
+	tests := map[string]natsgo.Header{
+		"two values":                    {HeaderKey: {"CANARY-A-7f3a9", "CANARY-B-7f3a9"}},
+		"two spellings":                 {HeaderKey: {"CANARY-A-7f3a9"}, "maskstream-key": {"CANARY-B-7f3a9"}},
+		"base64 and plain":              {HeaderKeyBase64: {b64([]byte("CANARY-A-7f3a9"))}, HeaderKey: {"CANARY-B-7f3a9"}},
+		"bad base64 and plain":          {HeaderKeyBase64: {"CANARY-A-7f3a9!"}, HeaderKey: {"CANARY-B-7f3a9"}},
+		"bad base64 only":               {HeaderKeyBase64: {"CANARY-A-7f3a9!"}},
+		"bad base64 after a good one":   {HeaderKeyBase64: {b64([]byte("CANARY-A-7f3a9")), "CANARY-A-7f3a9!"}},
+		"mixed alphabets":               {HeaderKeyBase64: {"Q0FO+QVJ-ZLUE"}},
+		"two base64 values":             {HeaderKeyBase64: {b64([]byte("CANARY-A-7f3a9")), b64([]byte("CANARY-B-7f3a9"))}},
+		"empty and not":                 {HeaderKey: {"", "CANARY-A-7f3a9"}},
+		"base64 in lower case, differs": {"maskstream-key-base64": {base64.RawURLEncoding.EncodeToString([]byte("CANARY-A-7f3a9"))}, HeaderKey: {"CANARY-B-7f3a9"}},
+	}
+	for name, h := range tests {
+		t.Run(name, func(t *testing.T) {
+			h["trace"] = []string{"t1"}
+			h[HeaderBase64] = []string{b64([]byte("a b")) + ":" + b64([]byte("v"))}
+			key, hs, bad := fromNATS(h)
+			if bad == nil {
+				t.Fatalf("key %q, headers %q: want the record marked malformed", key, hs)
+			}
+			if key != nil {
+				t.Errorf("key %q: a malformed record has none", key)
+			}
+			// Every header as it came, so the dead letter keeps them;
+			// encoded ones decoded as for any record.
+			var want []connectors.Header
+			for k, vs := range h {
+				for _, v := range vs {
+					if k != HeaderBase64 {
+						want = append(want, connectors.Header{Key: k, Value: []byte(v)})
+					}
+				}
+			}
+			want = append(want, connectors.Header{Key: "a b", Value: []byte("v")})
+			slices.SortStableFunc(want, func(a, b connectors.Header) int { return strings.Compare(a.Key, b.Key) })
+			if !slices.EqualFunc(hs, want, sameHeader) {
+				t.Errorf("headers\n%q\nwant\n%q", hs, want)
+			}
+			msg := bad.Error()
+			if !strings.HasPrefix(msg, "nats: ") || !strings.Contains(msg, HeaderKey) {
+				t.Errorf("error %q: want it to name the key headers and say how to fix", msg)
+			}
+			for _, vs := range h {
+				for _, v := range vs {
+					if d, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(v, "=")); err == nil && len(d) > 2 && strings.Contains(msg, string(d)) {
+						t.Errorf("error %q quotes a header value (decoded)", msg)
+					}
+					if v != "" && strings.Contains(msg, v) {
+						t.Errorf("error %q quotes a header value %q", msg, v)
+					}
+				}
+			}
+			if strings.Contains(msg, "7f3a9") {
+				t.Errorf("error %q quotes a key", msg)
+			}
+		})
+	}
+}
+
+// TestEncodedHeaderNamedLikeAKey: a HeaderBase64 value whose name is a
+// key header's is a record header (toNATS encodes a header with a
+// reserved name), so it stays a header: it neither becomes the key nor
+// clashes with the real one. Going out through a NATS sink it is encoded
+// again, so the next maskstream source does not take it for a key
+// either. A headers rule can mask it; the key rule is for keys.
+func TestEncodedHeaderNamedLikeAKey(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString
+	h := natsgo.Header{
+		HeaderKey: {"real-key"},
+		HeaderBase64: {
+			b64([]byte("Maskstream-Key")) + ":" + b64([]byte("header-1")),
+			b64([]byte("maskstream-key-base64")) + ":" + b64([]byte("not base64!")),
+			b64([]byte(HeaderBase64)) + ":" + b64([]byte(b64([]byte(HeaderKey))+":"+b64([]byte("nested")))),
+		},
+	}
+	key, hs, bad := fromNATS(overWire(t, h))
+	if bad != nil || string(key) != "real-key" {
+		t.Fatalf("key %q (error %v), want the real key", key, bad)
+	}
+	want := []connectors.Header{
+		{Key: HeaderBase64, Value: []byte(b64([]byte(HeaderKey)) + ":" + b64([]byte("nested")))},
+		{Key: "Maskstream-Key", Value: []byte("header-1")},
+		{Key: "maskstream-key-base64", Value: []byte("not base64!")},
+	}
+	if !slices.EqualFunc(hs, want, sameHeader) {
+		t.Fatalf("headers\n%q\nwant\n%q", hs, want)
+	}
+	// Through a NATS sink and back: still headers, still the one key.
+	out := overWire(t, toNATS([]byte("masked-key"), hs))
+	if v := out.Values(HeaderKey); len(v) != 1 || v[0] != "masked-key" || len(out.Values(HeaderKeyBase64)) != 0 {
+		t.Errorf("sink headers %q: want only the record's key as a key header", out)
+	}
+	key, hs2, bad := fromNATS(out)
+	if bad != nil || string(key) != "masked-key" || !slices.EqualFunc(hs2, want, sameHeader) {
+		t.Errorf("read again: key %q (error %v), headers %q", key, bad, hs2)
+	}
+}
+
+// TestSourceMarksMalformed: the sources hand the processor a record whose
+// key headers are ambiguous marked as such, so it is dead-lettered rather
+// than masked (the JetStream source: processor's TestNATSKeyHeaders).
+func TestSourceMarksMalformed(t *testing.T) {
+	var s CoreSource
+	rec := s.record(&natsgo.Msg{Subject: "in", Data: []byte("{}"), Header: natsgo.Header{HeaderKey: {"a", "b"}}})
+	if rec.Malformed == nil || rec.Key != nil || len(rec.Headers) != 2 {
+		t.Errorf("record %+v: want it malformed, without a key, its headers kept", rec)
+	}
+	if rec := s.record(&natsgo.Msg{Subject: "in", Data: []byte("{}"), Header: natsgo.Header{HeaderKey: {"a", "a"}}}); rec.Malformed != nil || string(rec.Key) != "a" {
+		t.Errorf("record %+v: want key a", rec)
 	}
 }
