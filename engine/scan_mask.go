@@ -2,8 +2,7 @@ package engine
 
 import (
 	"bytes"
-	"strconv"
-	"strings"
+	"errors"
 	"unsafe"
 
 	"github.com/maskstream/maskstream/rulesets"
@@ -450,7 +449,9 @@ func (s *scanner) masked(n *mnode) (bool, error) {
 		v = s.c.decode(s.src, start, s.i)
 	}
 	in := v
-	changed := false
+	// last is the path of the last rule that changed v (-1: none), for
+	// the place of an error in writing it.
+	last := int32(-1)
 	for k, r := range n.accept {
 		if int(r) < s.lo || int(r) >= s.hi || !s.c.active[r] {
 			continue
@@ -460,7 +461,9 @@ func (s *scanner) masked(n *mnode) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		changed = changed || did
+		if did {
+			last = n.acceptPath[k]
+		}
 		if v.Kind == Missing {
 			return true, nil
 		}
@@ -470,10 +473,10 @@ func (s *scanner) masked(n *mnode) (bool, error) {
 			return s.containerFrom(n, start, v, int(r)+1)
 		}
 	}
-	if !changed || sameSpan(v, in, s.src[start:s.i]) {
+	if last < 0 || sameSpan(v, in, s.src[start:s.i]) {
 		return false, nil
 	}
-	return false, s.write(start, v)
+	return false, s.write(start, v, last)
 }
 
 // sameSpan reports whether writing v, a mask's result, would give back
@@ -493,13 +496,16 @@ func sameSpan(v, in Value, span []byte) bool {
 	return len(span) == len(in.S) && unsafe.StringData(in.S) == &span[0]
 }
 
-// write replaces src[start:s.i] with v.
-func (s *scanner) write(start int, v Value) error {
+// write replaces src[start:s.i] with v, which rules reached through path
+// pathIdx (the place an error names).
+func (s *scanner) write(start int, v Value, pathIdx int32) error {
 	s.flushTo(start)
 	var err error
-	s.out, err = s.appendValue(s.out, v)
+	if s.out, err = appendValue(s.out, v); err != nil {
+		return &MaskError{Reason: ReasonMask, Where: s.where(pathIdx), Msg: err.Error()}
+	}
 	s.last = s.i
-	return err
+	return nil
 }
 
 // container handles a matched object or array. Rules apply in order: the
@@ -523,6 +529,7 @@ func (s *scanner) container(n *mnode, start int) (bool, error) {
 
 func (s *scanner) containerFrom(n *mnode, start int, cur Value, prev int) (bool, error) {
 	c := s.c
+	last := int32(-1) // the path of the last rule applied, as in masked
 	for k, r := range n.accept {
 		if int(r) < prev || int(r) >= s.hi || !c.active[r] {
 			continue
@@ -538,6 +545,7 @@ func (s *scanner) containerFrom(n *mnode, start int, cur Value, prev int) (bool,
 		if _, err := s.apply(int(r), n.acceptPath[k], &cur); err != nil {
 			return false, err
 		}
+		last = n.acceptPath[k]
 		prev = int(r) + 1
 		if cur.Kind == Missing {
 			return true, nil
@@ -550,7 +558,7 @@ func (s *scanner) containerFrom(n *mnode, start int, cur Value, prev int) (bool,
 		}
 		cur.Raw = out
 	}
-	return false, s.write(start, cur)
+	return false, s.write(start, cur, last)
 }
 
 func isContainer(v Value) bool { return v.Kind == Object || v.Kind == Array }
@@ -580,7 +588,7 @@ func (s *scanner) apply(r int, pathIdx int32, v *Value) (did bool, err error) {
 		switch rule.onNull {
 		case rulesets.ActionNull:
 		case onNullError:
-			return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "the value is null and on_null is error"}
+			return false, &MaskError{Reason: ReasonMask, Where: s.where(pathIdx), Msg: "the value is null and on_null is error"}
 		default:
 			return false, nil
 		}
@@ -609,14 +617,14 @@ func (s *scanner) apply(r int, pathIdx int32, v *Value) (did bool, err error) {
 		ctx.setHashState(saved)
 	}
 	if err != nil {
-		return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": " + err.Error()}
+		return false, &MaskError{Reason: ReasonMask, Where: s.where(pathIdx), Msg: "rule " + rule.name + ": " + err.Error()}
 	}
 	if isContainer(out) {
 		if err := validJSON(out.Raw, p.maxDepth); err != nil {
-			return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": a mask returned an " + out.Kind.String() + " that is not valid JSON"}
+			return false, &MaskError{Reason: ReasonMask, Where: s.where(pathIdx), Msg: "rule " + rule.name + ": a mask returned an " + out.Kind.String() + " that is not valid JSON"}
 		}
 		if rawKind(out.Raw) != out.Kind {
-			return false, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "rule " + rule.name + ": a mask returned an " + out.Kind.String() + " whose JSON is of another type"}
+			return false, &MaskError{Reason: ReasonMask, Where: s.where(pathIdx), Msg: "rule " + rule.name + ": a mask returned an " + out.Kind.String() + " whose JSON is of another type"}
 		}
 	}
 	c.masked[r]++
@@ -646,19 +654,25 @@ func rawKind(raw []byte) Kind {
 	return Missing
 }
 
+// The errors of appendValue; write adds the place.
+var (
+	errBadNumber = errors.New("a mask returned a number that is not a valid JSON number")
+	errBadBool   = errors.New("a mask returned a boolean other than true or false")
+)
+
 // appendValue writes a mask's result as JSON.
-func (s *scanner) appendValue(dst []byte, v Value) ([]byte, error) {
+func appendValue(dst []byte, v Value) ([]byte, error) {
 	switch v.Kind {
 	case String:
 		return AppendJSONString(dst, v.S, false), nil
 	case Number:
 		if !isJSONNumber(v.S) {
-			return dst, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "a mask returned a number that is not a valid JSON number"}
+			return dst, errBadNumber
 		}
 		return append(dst, v.S...), nil
 	case Bool:
 		if v.S != "true" && v.S != "false" {
-			return dst, &MaskError{Reason: ReasonMask, Where: s.where(), Msg: "a mask returned a boolean other than true or false"}
+			return dst, errBadBool
 		}
 		return append(dst, v.S...), nil
 	case Null:
@@ -710,48 +724,4 @@ func (c *call) decodeString(body []byte, esc bool) Value {
 	n := len(c.arena)
 	c.arena = unescape(c.arena, body)
 	return Value{Kind: String, S: bytesString(c.arena[n:len(c.arena):len(c.arena)])}
-}
-
-// where is the concrete JSON path of the value being scanned, for errors.
-func (s *scanner) where() string {
-	return formatSteps(s.c.path)
-}
-
-func formatSteps(steps []pstep) string {
-	var b strings.Builder
-	b.WriteByte('$')
-	for i := range steps {
-		st := &steps[i]
-		if st.idx >= 0 {
-			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(st.idx))
-			b.WriteByte(']')
-			continue
-		}
-		k := st.key()
-		if st.esc {
-			k = unescape(nil, k)
-		}
-		if isPlainName(k) {
-			b.WriteByte('.')
-			b.Write(k)
-		} else {
-			b.WriteString("['")
-			b.WriteString(strings.ReplaceAll(strings.ReplaceAll(string(k), `\`, `\\`), "'", `\'`))
-			b.WriteString("']")
-		}
-	}
-	return b.String()
-}
-
-func isPlainName(k []byte) bool {
-	if len(k) == 0 {
-		return false
-	}
-	for _, c := range k {
-		if !(c == '_' || c == '-' || c == '$' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
