@@ -30,7 +30,7 @@ func Compile(rs *rulesets.Ruleset, opts Options) (*Masker, error) {
 		dir := rs.Dir
 		opts.Seeds = func(name string) (*rulesets.SeedFile, error) { return rulesets.OpenSeed(dir, name) }
 	}
-	c := &compiler{opts: opts}
+	c := &compiler{opts: opts, redact: rs.RedactSecrets}
 	b := &progBuilder{c: c}
 	b.add(rs.Rules, nil)
 	prog := b.finish(rs.SkipDefaults, rs.RedactSecrets)
@@ -48,7 +48,9 @@ func Compile(rs *rulesets.Ruleset, opts Options) (*Masker, error) {
 		kb := &progBuilder{c: c}
 		kb.rules = []crule{{name: "key", pipe: pipe, whole: true, onMissing: rulesets.ActionSkip, onNull: rulesets.ActionSkip}}
 		kb.paths = []mpath{{rule: 0}}
-		m.key = kb.finish(rs.SkipDefaults, false)
+		// A key that parses as JSON is a document like the value: its
+		// credentials are redacted too.
+		m.key = kb.finish(rs.SkipDefaults, rs.RedactSecrets)
 		errs = append(errs, kb.errs...)
 	}
 	for _, h := range rs.Headers {

@@ -478,6 +478,9 @@ func (p *Params) Seed(name string) (*rulesets.SeedFile, error) {
 type compiler struct {
 	opts Options
 	file string
+	// redact is the ruleset's redact_secrets, for the masks that scan a
+	// document of their own (json).
+	redact bool
 }
 
 // pipeline compiles masks, collecting every error before returning.
@@ -487,7 +490,7 @@ func (c *compiler) pipeline(ms []rulesets.Mask) (Pipeline, error) {
 	for _, m := range ms {
 		f, ok := registry[m.Type]
 		if !ok {
-			errs = append(errs, rulesets.Errorf(m.Pos, "unknown mask type %q; known types: see `maskstream validate --list-masks` or docs/rulesets.md", m.Type))
+			errs = append(errs, rulesets.Errorf(m.Pos, "unknown mask type %q; known types: see `maskstream validate -list-masks` or docs/masks-*.md", m.Type))
 			continue
 		}
 		mask, err := f(&Params{Mask: m, c: c})

@@ -107,7 +107,9 @@ func newJSONMask(p *Params) (Mask, error) {
 		}
 		b.addRule(cr, []rulesets.Path{path}, sources)
 	}
-	prog := b.finish(nil, false)
+	// JSON inside a string is out of the outer scan's sight: the
+	// ruleset's redact_secrets must reach into it here.
+	prog := b.finish(nil, p.c.redact)
 	m := &jsonMask{prog: prog}
 	if jp.FallbackMasks != nil {
 		fb, err := p.Pipeline(jp.FallbackMasks)

@@ -38,6 +38,11 @@ func (m *Masker) RuleNames() []string { return append([]string(nil), m.names...)
 // MasksKey reports whether the ruleset masks record keys.
 func (m *Masker) MasksKey() bool { return m.key != nil }
 
+// MasksHeaders reports whether MaskRecord may change a record's headers:
+// the ruleset names headers, or redacts those named like credentials
+// (redact_secrets). When false, headers pass through as they are.
+func (m *Masker) MasksHeaders() bool { return len(m.headers) > 0 || m.prog.redact }
+
 // MaxBytes is the largest value MaskValue accepts.
 func (m *Masker) MaxBytes() int { return m.prog.maxBytes }
 
@@ -99,7 +104,7 @@ func (m *Masker) MaskRecord(sec *Secret, r Record, o *CallOptions) (Record, erro
 		}
 		out.Key = k
 	}
-	if len(m.headers) > 0 && len(r.Headers) > 0 {
+	if m.MasksHeaders() && len(r.Headers) > 0 {
 		hs, err := m.maskHeaders(sec, r.Headers, r.Value)
 		if err != nil {
 			return r, err
@@ -130,7 +135,11 @@ func (m *Masker) maskKey(sec *Secret, key []byte) ([]byte, error) {
 }
 
 // maskHeaders masks the headers the ruleset names (case-insensitively);
-// a header whose masks drop it is removed.
+// a header whose masks drop it is removed. Under redact_secrets a header
+// no rule names but whose name looks like a credential (Authorization,
+// Cookie, X-Api-Key...) becomes "[REDACTED]", as a member would: a header
+// rule that names it wins. The headers are copied only once one changes,
+// so a record whose headers all pass costs no allocation.
 func (m *Masker) maskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, error) {
 	var out []Header
 	for i, h := range hs {
@@ -142,7 +151,8 @@ func (m *Masker) maskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, er
 				break
 			}
 		}
-		if !found {
+		redact := !found && m.prog.redact && isSecretKey([]byte(h.Key))
+		if !found && !redact {
 			if out != nil {
 				out = append(out, h)
 			}
@@ -151,6 +161,10 @@ func (m *Masker) maskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, er
 		if out == nil {
 			out = make([]Header, i, len(hs))
 			copy(out, hs[:i])
+		}
+		if redact {
+			out = append(out, Header{Key: h.Key, Value: []byte(Redacted)})
+			continue
 		}
 		v, err := m.runText(sec, pipe, h.Value, doc, m.prog)
 		if err != nil {

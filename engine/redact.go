@@ -3,16 +3,20 @@ package engine
 // redact_secrets: a member whose name looks like a credential gets the
 // string "[REDACTED]" whatever its value, at any depth, unless a rule
 // selects that very member (an explicit rule, say a hash of api_key to keep
-// it joinable, wins over the blanket redaction). The test runs on every member name of every record, so it walks a trie
-// of the credential words spelled backwards from the name's last byte:
-// most names fail on their first or second byte.
+// it joinable, wins over the blanket redaction). The same test covers
+// record headers (Masker.maskHeaders) and the documents a json mask
+// reaches into. The test runs on every member name of every record, so it
+// walks a trie of the credential words spelled backwards from the name's
+// last byte: most names fail on their first or second byte.
 //
 // A name matches when, lowercased and with '_', '-' and '.' removed, it is
-// one of the words below or ends with one: "password", "db_password",
-// "X-Api-Key", "refresh_token", "set-cookie" match; "tokens_used",
-// "token_count", "secretary", "author", "key" and "passport" do not. Names
-// that only start with a word ("token_type", "password_hint") are not
-// credentials and stay.
+// one of the words below or ends with one, optionally followed by digits:
+// "password", "db_password", "X-Api-Key", "refresh_token", "set-cookie",
+// "password2", "api_key_1" and "token-01" match. A numbered credential is
+// still a credential, but only digits number it: "tokens", "tokens_used",
+// "token_count", "passwordless", "secretary", "author", "key", "passport"
+// and "api_key_v2" do not match. Names that only start with a word
+// ("token_type", "password_hint") are not credentials and stay.
 
 // Redacted is what redact_secrets writes in place of a credential.
 const Redacted = "[REDACTED]"
@@ -52,11 +56,25 @@ var secretTrie = func() *rnode {
 	return root
 }()
 
-// isSecretKey reports whether a member name (its raw bytes; an escaped name
-// is tested on its decoded text) looks like a credential.
+// numbering marks the bytes of the number that may follow a credential's
+// name (password2, api_key_1, token-01): digits and the separators.
+var numbering = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['_'], t['-'], t['.'] = true, true, true
+	return t
+}()
+
+// isSecretKey reports whether a member name (its raw bytes; an escaped
+// name is tested on its decoded text) looks like a credential.
 func isSecretKey(k []byte) bool {
+	i := len(k) - 1
+	for i >= 0 && numbering[k[i]] {
+		i--
+	}
 	n := secretTrie
-	for i := len(k) - 1; i >= 0; i-- {
+	for ; i >= 0; i-- {
 		c := k[i]
 		switch {
 		case c == '_' || c == '-' || c == '.':
