@@ -94,7 +94,7 @@ func TestPromtoolCheckRules(t *testing.T) {
 	}
 	known := documentedMetrics(t, root)
 	known["up"] = true // Prometheus's own, per scrape target
-	reloadResults := []string{processor.ReloadOK, processor.ReloadFailed}
+	reloadResults := processor.ReloadResults()
 	resultMatcher := regexp.MustCompile(`maskstream_ruleset_reloads_total\{[^}]*result\s*=\s*"([^"]*)"`)
 	for _, g := range rules.Groups {
 		for _, r := range g.Rules {
@@ -109,6 +109,24 @@ func TestPromtoolCheckRules(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPromtoolTestRules runs the alert rules' unit tests,
+// deploy/prometheus/alerts_test.yml: the first dead letter and the first
+// failed reload fire their alerts, given series that start at 0 as the
+// processor exports them (processor.TestCountersExportedAtZero).
+func TestPromtoolTestRules(t *testing.T) {
+	promtool := tool(t, "promtool", "prometheus")
+	root := repoRoot(t)
+	ctx := testCtx(t, 30*time.Second)
+	// promtool reads the test's rule_files relative to the test file.
+	stdout, _, err := run(ctx, nil, promtool, "test", "rules", filepath.Join(root, "deploy", "prometheus", "alerts_test.yml"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stdout) // the failed expectations: on stderr (in err), or on stdout
+	}
+	if !strings.Contains(string(stdout), "SUCCESS") {
+		t.Errorf("promtool test rules said:\n%s", stdout)
 	}
 }
 

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,28 @@ const (
 	// disagree or do not decode), so it is not masked.
 	ReasonBadSourceRecord = "bad_source_record"
 )
+
+// deadLetterReasons is every reason a route dead-letters with: the
+// engine's (engine.ReasonOf) and the processor's. Each route exports its
+// dead_letters_total series at 0 for all of them (Metrics.forRoute), since
+// a series born at its first Inc() hides that first dead letter from
+// increase() and so from the alert. TestDeadLetterReasonsComplete fails
+// when a Reason constant is missing here.
+var deadLetterReasons = [...]string{
+	string(engine.ReasonNotJSON),
+	string(engine.ReasonInvalidUTF8),
+	string(engine.ReasonTooDeep),
+	string(engine.ReasonTooLarge),
+	string(engine.ReasonMissing),
+	string(engine.ReasonMask),
+	ReasonSinkRejected,
+	ReasonMaxDeliveries,
+	ReasonBadSourceRecord,
+}
+
+// DeadLetterReasons returns every value the dead_letters_total{reason}
+// label and the maskstream-error header's prefix can take.
+func DeadLetterReasons() []string { return slices.Clone(deadLetterReasons[:]) }
 
 // chunk is up to chunkSize consecutive records of one lane, masked as a
 // unit by a worker or by the lane's writer, whichever claims it first.

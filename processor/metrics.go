@@ -2,6 +2,7 @@ package processor
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,6 +15,12 @@ const (
 	ReloadOK     = "ok"
 	ReloadFailed = "error"
 )
+
+var reloadResults = [...]string{ReloadOK, ReloadFailed}
+
+// ReloadResults returns every value of the ruleset_reloads_total{result}
+// label.
+func ReloadResults() []string { return slices.Clone(reloadResults[:]) }
 
 // Metrics are the processor's Prometheus collectors (DESIGN §8). Build
 // them once per registry with NewMetrics and share them between routes.
@@ -33,6 +40,11 @@ type Metrics struct {
 // working but unregistered collectors (tests, tools). Registering on a
 // registry that already has them reuses the registered ones, so two
 // processors may share a registry.
+//
+// Counters an alert reads with increase() exist at 0 from the start
+// (reload results here, a route's dead-letter reasons in forRoute):
+// Prometheus sees no increase in a series whose first sample is 1, so a
+// series created by its first Inc() would never alert on that event.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		RecordsIn: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -70,9 +82,20 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Ruleset reloads, by result.",
 		}, []string{"result"}),
 	}
-	if reg == nil {
-		return m, nil
+	if reg != nil {
+		if err := m.register(reg); err != nil {
+			return nil, err
+		}
 	}
+	for _, r := range reloadResults {
+		m.Reloads.WithLabelValues(r)
+	}
+	return m, nil
+}
+
+// register registers m's collectors on reg, or swaps in those reg has
+// already.
+func (m *Metrics) register(reg prometheus.Registerer) error {
 	var errs []error
 	m.RecordsIn = register(reg, m.RecordsIn, &errs)
 	m.RecordsOut = register(reg, m.RecordsOut, &errs)
@@ -82,10 +105,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m.ConsumerLag = register(reg, m.ConsumerLag, &errs)
 	m.FieldsMasked = register(reg, m.FieldsMasked, &errs)
 	m.Reloads = register(reg, m.Reloads, &errs)
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return errors.Join(errs...)
 }
 
 func register[C prometheus.Collector](reg prometheus.Registerer, c C, errs *[]error) C {
@@ -111,7 +131,13 @@ type routeMetrics struct {
 	route       string
 }
 
+// forRoute also creates the route's dead_letters_total series at 0, one
+// per reason (see NewMetrics): routes × a fixed set of reasons, so the
+// label's cardinality stays bounded.
 func (m *Metrics) forRoute(name string) *routeMetrics {
+	for _, reason := range deadLetterReasons {
+		m.DeadLetters.WithLabelValues(name, reason)
+	}
 	return &routeMetrics{
 		route:       name,
 		in:          m.RecordsIn.WithLabelValues(name),
