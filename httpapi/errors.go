@@ -27,6 +27,7 @@ const (
 	codeBadRequest    = "bad_request"
 	codeBadName       = "bad_name"
 	codeNotFound      = "not_found"
+	codeMethod        = "method_not_allowed"
 	codeConflict      = "conflict"
 	codeReadOnly      = "read_only"
 	codeInvalid       = "invalid_ruleset"
@@ -70,6 +71,8 @@ func (s *Server) writeBodyError(w http.ResponseWriter, a api, err error) {
 	switch e := err.(type) {
 	case *tooLargeError:
 		s.writeError(w, a, http.StatusRequestEntityTooLarge, codeTooLarge, e.Error())
+	case *rulesetTooLargeError:
+		s.writeError(w, a, http.StatusRequestEntityTooLarge, codeTooLarge, e.Error())
 	case *fieldError:
 		s.writeFieldError(w, a, e.Error())
 	case *syntaxError:
@@ -77,6 +80,32 @@ func (s *Server) writeBodyError(w http.ResponseWriter, a api, err error) {
 	default:
 		s.writeError(w, a, http.StatusBadRequest, codeBadRequest, "the request body could not be read")
 	}
+}
+
+// rulesetTooLargeError is a ruleset upload beyond Config.MaxRulesetBytes:
+// a 413 whose advice fits an upload (a mask body's is to send fewer
+// records).
+type rulesetTooLargeError struct{ Limit int64 }
+
+func (e *rulesetTooLargeError) Error() string {
+	msg := "the ruleset is larger than the upload limit of " + strconv.FormatInt(e.Limit, 10) + " bytes"
+	if e.Limit < rulesets.MaxRulesetBytes {
+		// No daemon setting raises the upload limit; a file of the
+		// rulesets dir has the parser's larger one.
+		msg += "; shorten it, or put it in a file of the rulesets dir (up to " + strconv.Itoa(rulesets.MaxRulesetBytes) + " bytes) and reload"
+	} else {
+		msg += "; shorten it"
+	}
+	return msg
+}
+
+// uploadError turns readBody's too-large error on a ruleset upload into
+// the upload's own.
+func uploadError(err error, limit int64) error {
+	if _, ok := err.(*tooLargeError); ok {
+		return &rulesetTooLargeError{limit}
+	}
+	return err
 }
 
 // rulesetProblem is one ruleset error with its position, for clients to

@@ -170,6 +170,8 @@ func (e *env) do(method, path, token string, body any) response {
 		rd = strings.NewReader(b)
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
@@ -198,6 +200,10 @@ func (e *env) do(method, path, token string, body any) response {
 	}
 	return response{resp.StatusCode, resp.Header, b}
 }
+
+// chunked is a body whose length the client cannot learn up front, so
+// it is sent chunked, without Content-Length.
+func chunked(s string) io.Reader { return io.MultiReader(strings.NewReader(s)) }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
 type syncBuffer struct {

@@ -253,21 +253,39 @@ func TestMaskLimits(t *testing.T) {
 		c.MaxRecordBytes = 200
 	})
 	deep := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	// fill is a body of size bytes of small records: one that gets past
+	// the size check masks fine, so only the check can refuse it.
+	fill := func(size int) string {
+		const head, rec, tail = `{"data":[`, `{"customer_id":"c-1"},`, `{}]`
+		b := head + strings.Repeat(rec, (size-len(head)-len(tail)-1)/len(rec)) + tail
+		b += strings.Repeat(" ", size-len(b)-1) + "}"
+		if len(b) != size {
+			t.Fatalf("fill(%d) is %d bytes", size, len(b))
+		}
+		return b
+	}
 	tests := []struct {
 		name       string
 		body       string
+		chunked    bool
 		wantStatus int
 		want       string
 	}{
-		{"body too large", `{"data":["` + strings.Repeat("x", 5000) + `"]}`, 413, "larger than the limit of 4096 bytes"},
-		{"nesting at the limit", `{"data":[` + deep(5) + `]}`, 200, `"data":[{"a":`},
-		{"nesting beyond the limit", `{"data":[` + deep(6) + `]}`, 400, "nesting deeper than 5 levels"},
-		{"deep arrays", `{"data":[` + strings.Repeat("[", 6) + strings.Repeat("]", 6) + `]}`, 400, "nesting deeper than 5 levels"},
-		{"record too large", `{"data":[{"customer_id":"x","pad":"` + strings.Repeat("y", 300) + `"}]}`, 400, "too_large"},
+		{"body too large", `{"data":["` + strings.Repeat("x", 5000) + `"]}`, false, 413, "larger than the limit of 4096 bytes"},
+		{"body over the limit, no Content-Length", fill(4097), true, 413, "larger than the limit of 4096 bytes"},
+		{"body at the limit, no Content-Length", fill(4096), true, 200, `"data":[{"customer_id":`},
+		{"nesting at the limit", `{"data":[` + deep(5) + `]}`, false, 200, `"data":[{"a":`},
+		{"nesting beyond the limit", `{"data":[` + deep(6) + `]}`, false, 400, "nesting deeper than 5 levels"},
+		{"deep arrays", `{"data":[` + strings.Repeat("[", 6) + strings.Repeat("]", 6) + `]}`, false, 400, "nesting deeper than 5 levels"},
+		{"record too large", `{"data":[{"customer_id":"x","pad":"` + strings.Repeat("y", 300) + `"}]}`, false, 400, "too_large"},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
-			r := e.do("POST", "/v1/mask/customer", maskToken, test.body)
+			var body any = test.body
+			if test.chunked {
+				body = chunked(test.body)
+			}
+			r := e.do("POST", "/v1/mask/customer", maskToken, body)
 			if r.status != test.wantStatus || !strings.Contains(string(r.body), test.want) {
 				t.Fatalf("%d %s; want %d with %q", r.status, r.body, test.wantStatus, test.want)
 			}
@@ -290,6 +308,13 @@ func TestRequestSecrets(t *testing.T) {
 		{"refused ifm", false, false, "/ifm/ruleset-plans/customer/mask/", `,"run_secret":"request-secret-0123456789"`, 403, `"detail"`},
 		{"allowed", true, false, "/v1/mask/customer", `,"run_secret":"request-secret-0123456789"`, 200, `"data"`},
 		{"too short", true, false, "/v1/mask/customer", `,"run_secret":"short"`, 400, "16 to 256 characters"},
+		{"shortest", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("s", 16) + `"`, 200, `"data"`},
+		{"one too short", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("s", 15) + `"`, 400, "16 to 256 characters"},
+		{"longest", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("s", 256) + `"`, 200, `"data"`},
+		{"one too long", true, false, "/ifm/ruleset-plans/customer/mask/", `,"run_secret":"` + strings.Repeat("s", 257) + `"`, 400, "16 to 256 characters"},
+		// Characters, not bytes: 256 two-byte characters are 512 bytes.
+		{"longest in characters", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("é", 256) + `"`, 200, `"data"`},
+		{"one too long in characters", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("é", 257) + `"`, 400, "16 to 256 characters"},
 		{"not a string", true, false, "/ifm/ruleset-plans/customer/mask/", `,"run_secret":12345678901234567890`, 422, "run_secret must be a string, not a number"},
 		{"no server secret", true, true, "/v1/mask/customer", ``, 400, "no run secret of its own"},
 		{"no server secret, request secret", true, true, "/v1/mask/customer", `,"run_secret":"request-secret-0123456789"`, 200, `"data"`},
@@ -319,6 +344,60 @@ func TestRequestSecrets(t *testing.T) {
 	b := e.do("POST", "/v1/mask/customer", maskToken, `{"data":[`+rec+`],"run_secret":"request-secret-0123456789"}`).json(t)["data"]
 	if fmt.Sprint(a) == fmt.Sprint(b) {
 		t.Fatal("a request secret gave the server secret's output")
+	}
+}
+
+// TestDisableInstanceSecret: with a run_secret, disable_instance_secret
+// masks with that secret exactly; without one, with a fresh secret per
+// request. Never with the server's.
+func TestDisableInstanceSecret(t *testing.T) {
+	const reqSecret = "request-secret-0123456789"
+	e := newEnv(t, func(c *httpapi.Config, _ *httpapi.Deps) { c.AllowRequestSecret = true })
+	rs, err := rulesets.Parse("customer", "", []byte(customerYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := engine.Compile(rs, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := `{"customer_id":"C1234567","email":"ann@corp.example"}`
+	withSecret := func(sec *engine.Secret) string {
+		out, err := m.MaskValue(nil, sec, []byte(rec), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	serverOut, reqOut := withSecret(e.secret), withSecret(engine.MustSecret(reqSecret))
+	if serverOut == reqOut {
+		t.Fatal("the two secrets mask alike: the test cannot tell them apart")
+	}
+	mask := func(extra string) string {
+		t.Helper()
+		r := e.do("POST", "/ifm/ruleset-plans/customer/mask/", maskToken, `{"data":[`+rec+`]`+extra+`}`)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", extra, r.status, r.body)
+		}
+		var resp struct{ Data []json.RawMessage }
+		if err := json.Unmarshal(r.body, &resp); err != nil || len(resp.Data) != 1 {
+			t.Fatalf("%s: %v %s", extra, err, r.body)
+		}
+		return string(resp.Data[0])
+	}
+
+	if got := mask(`,"disable_instance_secret":false`); got != serverOut {
+		t.Fatalf("disable_instance_secret false: %s, want the server secret's %s", got, serverOut)
+	}
+	if got := mask(`,"run_secret":"` + reqSecret + `","disable_instance_secret":true`); got != reqOut {
+		t.Fatalf("with a run_secret: %s, want that secret's %s (the server secret gives %s)", got, reqOut, serverOut)
+	}
+	a, b := mask(`,"disable_instance_secret":true`), mask(`,"disable_instance_secret":true`)
+	if a == serverOut || b == serverOut {
+		t.Fatal("without a run_secret, the request was masked with the server secret")
+	}
+	if a == b {
+		t.Fatal("without a run_secret, two requests masked alike: the secret is not fresh per request")
 	}
 }
 

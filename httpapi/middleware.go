@@ -186,9 +186,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 }
 
 // routeOf is the request's route label: the matched pattern (method and
-// path pattern, no path values), or "unmatched".
+// path pattern, no path values), or "unmatched", also for the catch-alls
+// that answer unknown API paths.
 func routeOf(r *http.Request) string {
-	if r.Pattern == "" {
+	if r.Pattern == "" || isUnrouted(r.Pattern) {
 		return "unmatched"
 	}
 	return r.Pattern

@@ -222,7 +222,7 @@ func (s *Server) readPlanBody(r *http.Request, withName bool) (planBody, error) 
 	// ruleset_yaml arrives JSON-escaped, which may double its size.
 	body, err := readBody(r, 2*s.cfg.MaxRulesetBytes+64<<10, nil)
 	if err != nil {
-		return pb, err
+		return pb, uploadError(err, s.cfg.MaxRulesetBytes)
 	}
 	sc := scanner{buf: body, maxDepth: 16}
 	ms, err := sc.object(nil)
@@ -248,7 +248,7 @@ func (s *Server) readPlanBody(r *http.Request, withName bool) (planBody, error) 
 				return pb, &fieldError{m.val.start, "field ruleset_yaml must be a string, not " + kindOf(v)}
 			}
 			if int64(len(str)) > s.cfg.MaxRulesetBytes {
-				return pb, &tooLargeError{s.cfg.MaxRulesetBytes}
+				return pb, &rulesetTooLargeError{s.cfg.MaxRulesetBytes}
 			}
 			pb.yaml, pb.hasYAML = []byte(str), true
 		case m.key == "options":

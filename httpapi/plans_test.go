@@ -2,8 +2,13 @@ package httpapi_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/maskstream/maskstream/httpapi"
+	"github.com/maskstream/maskstream/httpapi/status"
 )
 
 // TestDataMasqueRoundTrip follows a DataMasque client through the /ifm
@@ -178,6 +183,53 @@ func TestRulesetUploadErrors(t *testing.T) {
 	}
 }
 
+// TestRulesetUploadTooLarge: an upload over the limit is a 413 that
+// speaks of the ruleset and where a larger one fits, not of records.
+func TestRulesetUploadTooLarge(t *testing.T) {
+	const limit = 1024
+	e := newEnv(t, func(c *httpapi.Config, _ *httpapi.Deps) { c.MaxRulesetBytes = limit })
+	// pad is a valid ruleset of size bytes, so only the size check can
+	// refuse it.
+	pad := func(size int) string {
+		y := customerYAML + "#"
+		y += strings.Repeat("x", size-len(y)-1) + "\n"
+		if len(y) != size {
+			t.Fatalf("pad(%d) is %d bytes", size, len(y))
+		}
+		return y
+	}
+	const want = "the ruleset is larger than the upload limit of 1024 bytes; shorten it, or put it in a file of the rulesets dir (up to 4194304 bytes) and reload"
+	tests := []struct {
+		name, method, path string
+		body               any
+	}{
+		{"v1", "PUT", "/v1/rulesets/big", pad(limit + 1)},
+		{"v1, no Content-Length", "PUT", "/v1/rulesets/big", chunked(pad(limit + 1))},
+		{"ifm create", "POST", "/ifm/ruleset-plans/", map[string]any{"name": "big", "ruleset_yaml": pad(limit + 1)}},
+		{"ifm body", "POST", "/ifm/ruleset-plans/", `{"name":"big","ruleset_yaml":"` + strings.Repeat(" ", 2*limit+64<<10) + `"}`},
+		{"ifm body, no Content-Length", "POST", "/ifm/ruleset-plans/", chunked(`{"name":"big","ruleset_yaml":"` + strings.Repeat(" ", 2*limit+64<<10) + `"}`)},
+		{"ifm update", "PUT", "/ifm/ruleset-plans/big/", map[string]any{"ruleset_yaml": pad(limit + 1)}},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			r := e.do(test.method, test.path, adminToken, test.body)
+			msg := string(r.body)
+			if r.status != 413 || !strings.Contains(msg, want) || strings.Contains(msg, "records") {
+				t.Fatalf("%d %s; want 413 with %q", r.status, r.body, want)
+			}
+			if strings.HasPrefix(test.path, "/v1/") && r.json(t)["error"].(map[string]any)["code"] != "too_large" {
+				t.Fatalf("code: %s", r.body)
+			}
+			if _, ok := e.store.Get("big"); ok {
+				t.Fatal("an upload over the limit was stored")
+			}
+		})
+	}
+	if r := e.do("PUT", "/v1/rulesets/big", adminToken, chunked(pad(limit))); r.status != 201 {
+		t.Fatalf("an upload at the limit: %d %s", r.status, r.body)
+	}
+}
+
 func TestV1Rulesets(t *testing.T) {
 	e := newEnv(t)
 	r := e.do("PUT", "/v1/rulesets/uploaded", adminToken, customerYAML)
@@ -221,6 +273,49 @@ func TestV1Rulesets(t *testing.T) {
 	}
 	if r := e.do("GET", "/v1/rulesets/uploaded", readToken, nil); r.status != 404 {
 		t.Fatalf("get deleted: %d", r.status)
+	}
+}
+
+// TestRulesetFileRestored: a file of the rulesets dir that failed to
+// reload and is then put back is shown healthy again, on the API and on
+// the status page, still at the serial it served throughout.
+func TestRulesetFileRestored(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.dir, "customer.yaml")
+	get := func() (serial float64, last map[string]any) {
+		t.Helper()
+		r := e.do("GET", "/v1/rulesets/customer", readToken, nil)
+		m := r.json(t)
+		logs := m["logs"].([]any)
+		return m["serial"].(float64), logs[len(logs)-1].(map[string]any)
+	}
+	serial, _ := get()
+
+	broken := customerYAML + "  - path: \"$.phone\"\n    masks: [ { type: no_such_mask } ]\n"
+	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Reload(); err == nil {
+		t.Fatal("Reload of a broken file: no error")
+	}
+	if _, last := get(); last["log_level"] != "error" {
+		t.Fatalf("after the broken reload, last log = %v", last)
+	}
+
+	if err := os.WriteFile(path, []byte(customerYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	s2, last := get()
+	want := fmt.Sprintf("reloaded from customer.yaml: the file is back to the version serving (serial %.0f)", serial)
+	if s2 != serial || last["log_level"] != "info" || last["message"] != want {
+		t.Fatalf("after the restore: serial %v (was %v), last log %v; want info %q", s2, serial, last, want)
+	}
+	ent, _ := e.store.Get("customer")
+	if st := status.FromEntry(ent); st.LastResult != status.ReloadOK || len(st.Problems) != 0 {
+		t.Fatalf("status page: last_result %q, problems %v", st.LastResult, st.Problems)
 	}
 }
 

@@ -74,7 +74,7 @@ func (s *Server) v1Put(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	body, err := readBody(r, s.cfg.MaxRulesetBytes, nil)
 	if err != nil {
-		s.writeBodyError(w, apiV1, err)
+		s.writeBodyError(w, apiV1, uploadError(err, s.cfg.MaxRulesetBytes))
 		return
 	}
 	if len(body) == 0 {

@@ -21,6 +21,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -261,7 +263,65 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("DELETE /ifm/ruleset-plans/{name}"+end, s.guard(ifm, scopes(ScopeAdmin), http.HandlerFunc(s.ifmDelete)))
 		mux.Handle("POST /ifm/ruleset-plans/{name}/mask"+end, s.guard(ifm, scopes(ScopeMask), s.maskHandler(ifm)))
 	}
+
+	// Anything else under either API answers in that API's error shape,
+	// not the mux's plain text: clients parse every answer as JSON. These
+	// patterns are the least specific, so they get only what no route
+	// above takes.
+	for _, p := range unroutedPatterns {
+		a := apiV1
+		if strings.HasPrefix(p, "/ifm") {
+			a = apiIFM
+		}
+		mux.Handle(p, s.unrouted(mux, a))
+	}
 	return s.observe(mux)
+}
+
+// unroutedPatterns catch the paths and methods no route of the two APIs
+// takes. The slash-less forms keep the mux from redirecting to a 404.
+var unroutedPatterns = [...]string{"/v1/", "/v1", "/ifm/", "/ifm"}
+
+func isUnrouted(pattern string) bool {
+	for _, p := range unroutedPatterns {
+		if pattern == p {
+			return true
+		}
+	}
+	return false
+}
+
+// unrouted answers a request no route takes: 405 with Allow when a route
+// takes the path with another method, else 404. Neither quotes the path.
+func (s *Server) unrouted(mux *http.ServeMux, a api) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		allow := allowedMethods(mux, r)
+		if len(allow) == 0 {
+			msg := "there is no endpoint at this path; the /v1/ endpoints are POST /v1/mask/{name}, GET /v1/rulesets and GET, PUT or DELETE /v1/rulesets/{name}"
+			if a == apiIFM {
+				msg = "there is no endpoint at this path; the /ifm/ endpoints are /ifm/verify-token/, /ifm/ruleset-plans/, /ifm/ruleset-plans/{name}/ and /ifm/ruleset-plans/{name}/mask/"
+			}
+			s.writeError(w, a, http.StatusNotFound, codeNotFound, msg)
+			return
+		}
+		list := strings.Join(allow, ", ")
+		w.Header().Set("Allow", list)
+		s.writeError(w, a, http.StatusMethodNotAllowed, codeMethod,
+			"method "+strconv.Quote(r.Method)+" is not allowed on this path; it takes "+list)
+	})
+}
+
+// allowedMethods lists the methods a route takes r's path with, sorted as
+// the mux's own 405 does. The mux has no call for it, so each method is
+// tried; r's path is already clean (the mux redirects the others).
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range [...]string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodPatch, http.MethodPost, http.MethodPut} {
+		if _, p := mux.Handler(&http.Request{Method: m, URL: r.URL, Host: r.Host}); p != "" && !isUnrouted(p) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // readScopes are the scopes /metrics and / need: none unless protect_read.

@@ -133,6 +133,87 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// TestUnknownPathsAndMethods: a path or method no route takes answers in
+// its API's JSON error shape (clients parse every answer as JSON), 405
+// with Allow when another method would do, never the mux's plain text.
+func TestUnknownPathsAndMethods(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		method, path string
+		wantStatus   int
+		wantAllow    string
+	}{
+		{"GET", "/v1/nope", 404, ""},
+		{"GET", "/v1", 404, ""},
+		{"GET", "/v1/", 404, ""},
+		{"POST", "/v1/mask/", 404, ""},
+		{"POST", "/v1/mask/customer/extra", 404, ""},
+		{"GET", "/v1/mask/customer", 405, "POST"},
+		{"POST", "/v1/rulesets", 405, "GET, HEAD"},
+		{"PATCH", "/v1/rulesets/customer", 405, "DELETE, GET, HEAD, PUT"},
+		{"GET", "/ifm/nope/", 404, ""},
+		{"GET", "/ifm", 404, ""},
+		{"GET", "/ifm/ruleset-plans/customer/mask/extra/", 404, ""},
+		{"DELETE", "/ifm/verify-token/", 405, "GET, HEAD"},
+		{"GET", "/ifm/ruleset-plans/customer/mask/", 405, "POST"},
+		{"GET", "/ifm/ruleset-plans/customer/mask", 405, "POST"},
+		{"POST", "/ifm/ruleset-plans/customer/", 405, "DELETE, GET, HEAD, PATCH, PUT"},
+		{"PUT", "/ifm/ruleset-plans", 405, "GET, HEAD, POST"},
+	}
+	for _, test := range tests {
+		t.Run(test.method+" "+test.path, func(t *testing.T) {
+			r := e.do(test.method, test.path, allToken, nil)
+			if r.status != test.wantStatus || r.header.Get("Allow") != test.wantAllow {
+				t.Fatalf("%d Allow %q: %s; want %d Allow %q", r.status, r.header.Get("Allow"), r.body, test.wantStatus, test.wantAllow)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				t.Fatalf("Content-Type %q: %s", ct, r.body)
+			}
+			m := r.json(t)
+			if strings.HasPrefix(test.path, "/ifm") {
+				d, ok := m["detail"].(string)
+				if len(m) != 1 || !ok || d == "" {
+					t.Fatalf("not DataMasque's {\"detail\": ...}: %s", r.body)
+				}
+				return
+			}
+			errObj, ok := m["error"].(map[string]any)
+			wantCode := "not_found"
+			if test.wantStatus == 405 {
+				wantCode = "method_not_allowed"
+			}
+			if len(m) != 1 || !ok || len(errObj) != 2 || errObj["code"] != wantCode || errObj["message"] == "" {
+				t.Fatalf("not {\"error\": {\"code\": %q, \"message\"}}: %s", wantCode, r.body)
+			}
+			if test.wantStatus == 405 && !strings.Contains(errObj["message"].(string), "it takes "+test.wantAllow) {
+				t.Fatalf("the message does not say which methods: %s", r.body)
+			}
+		})
+	}
+
+	// The routes themselves still answer, and the catch-alls count as
+	// unmatched, never under the raw path.
+	if r := e.do("POST", "/v1/mask/customer", maskToken, maskBody); r.status != 200 {
+		t.Fatalf("mask: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/ifm/ruleset-plans/customer", readToken, nil); r.status != 200 {
+		t.Fatalf("get plan: %d %s", r.status, r.body)
+	}
+	metrics := string(e.do("GET", "/metrics", "", nil).body)
+	count := map[int]int{}
+	for _, test := range tests {
+		count[test.wantStatus]++
+	}
+	for _, want := range []string{fmt.Sprintf(`code="404",route="unmatched"} %d`, count[404]), fmt.Sprintf(`code="405",route="unmatched"} %d`, count[405])} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(metrics, "nope") || strings.Contains(metrics, `route="/v1/"`) {
+		t.Error("an unknown path reached a metric label")
+	}
+}
+
 func TestProtectRead(t *testing.T) {
 	e := newEnv(t, func(c *httpapi.Config, _ *httpapi.Deps) { c.ProtectRead = true })
 	for _, path := range []string{"/metrics", "/"} {

@@ -292,7 +292,9 @@ func (s *Store[T]) Loaded() bool { return s.loaded.Load() }
 // Reload re-reads the rulesets dir: new files are added, changed files
 // recompiled, removed files dropped. A file that fails keeps its previous
 // version serving and gets an error log; the LoadError lists such files.
-// Files whose bytes did not change are not recompiled and keep their serial.
+// Files whose bytes did not change are not recompiled and keep their serial;
+// one put back to the serving bytes after a failed reload gets an info log
+// saying so, as its newest log is how it shows (the status page).
 func (s *Store[T]) Reload() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

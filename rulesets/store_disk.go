@@ -137,7 +137,8 @@ func (s *Store[T]) reloadDir() (LoadError, error) {
 }
 
 // reloadFile loads one ruleset file, unless its bytes are what is already
-// serving. On failure the previous version keeps serving with an error log.
+// serving. On failure the previous version keeps serving with an error log;
+// a file put back to the serving bytes after that gets an info log.
 func (s *Store[T]) reloadFile(name, path string) *FileError {
 	old, exists := s.Get(name)
 	fail := func(err error) *FileError {
@@ -160,6 +161,16 @@ func (s *Store[T]) reloadFile(name, path string) *FileError {
 		return fail(err)
 	}
 	if exists && old.Path == path && bytes.Equal(old.Ruleset.Source, src) {
+		if n := len(old.Logs); n > 0 && old.Logs[n-1].Level == LogError {
+			// The file was put back after a failed reload: without a
+			// newer log the ruleset would go on showing that failure
+			// (the status page reads the last log) though nothing is
+			// wrong any more. The serial stays: nothing was recompiled.
+			e := *old
+			e.Logs = s.appendLog(old.Logs, LogInfo, s.cfg.Now().UTC(),
+				fmt.Sprintf("reloaded from %s: the file is back to the version serving (serial %d)", filepath.Base(path), old.Serial))
+			s.publish(name, &e, old)
+		}
 		return nil
 	}
 	rs, c, err := s.build(name, path, src)

@@ -281,6 +281,55 @@ func TestStoreReload(t *testing.T) {
 	}
 }
 
+// TestStoreReloadRevertedFile puts a file back to the serving bytes after a
+// failed reload: the ruleset must stop showing the failure (its newest log
+// is what the status page reads) without being recompiled.
+func TestStoreReloadRevertedFile(t *testing.T) {
+	f := newFixture(t)
+	f.write(t, "orders.yaml", goodYAML)
+	s := f.store(t)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	o1 := mustGet(t, s, "orders")
+	var changes []rulesets.Change[*compiled]
+	defer s.Subscribe(func(c rulesets.Change[*compiled]) { changes = append(changes, c) })()
+
+	f.write(t, "orders.yaml", goodYAML+"  - path: \"$.name\"\n    colour: red\n")
+	if err := s.Reload(); err == nil {
+		t.Fatal("Reload of a broken file: no error")
+	}
+	if l := mustGet(t, s, "orders").Logs; l[len(l)-1].Level != rulesets.LogError {
+		t.Fatalf("after the failed reload, last log = %+v", l[len(l)-1])
+	}
+
+	f.write(t, "orders.yaml", goodYAML)
+	f.clock = f.clock.Add(time.Minute)
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	o := mustGet(t, s, "orders")
+	if o.Serial != o1.Serial || o.Compiled != o1.Compiled || o.Modified != o1.Modified {
+		t.Fatalf("the restored file was reloaded as a new version: serial %d (was %d)", o.Serial, o1.Serial)
+	}
+	last := o.Logs[len(o.Logs)-1]
+	want := fmt.Sprintf("reloaded from orders.yaml: the file is back to the version serving (serial %d)", o1.Serial)
+	if last.Level != rulesets.LogInfo || last.Message != want || !last.Time.Equal(f.clock) {
+		t.Fatalf("last log = %+v, want info %q at %v", last, want, f.clock)
+	}
+	if len(changes) != 2 || changes[1].Entry != o || changes[1].Entry.Serial != changes[1].Old.Serial {
+		t.Fatalf("changes = %+v, want the error log then the info log, both keeping the serial", changes)
+	}
+
+	// Once shown as fine, an unchanged file adds nothing more.
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if again := mustGet(t, s, "orders"); again != o || len(changes) != 2 {
+		t.Fatal("a reload of an unchanged, healthy file published a change")
+	}
+}
+
 func TestStoreFileNameTakenByUpload(t *testing.T) {
 	f := newFixture(t)
 	s := f.store(t)
