@@ -14,7 +14,8 @@ import (
 //
 // A value is read as a number x in a mixed-radix domain [0, n) (one digit
 // per replaceable character: 10 for a digit, 26 for a letter, 9 for a
-// leading digit that must not become 0, 16 for a hex digit...). x is
+// leading digit that must not become 0, 16 for a hex digit, the size of
+// its alphabet for a letter or digit beyond ASCII...). x is
 // enciphered with a 10-round Feistel network over the smallest power of
 // two that holds n, and cycle-walked (enciphered again) until it falls back
 // inside [0, n): the textbook construction for a permutation of an
@@ -320,5 +321,52 @@ func fpeMixed(f *fpe, b []byte, ds []fpeDigit) {
 		r.SetUint64(uint64(d.radix))
 		y.QuoRem(y, r, dv)
 		b[d.pos] = d.base + byte(dv.Uint64())
+	}
+}
+
+// fpeSym is one replaceable position of a value in the general form
+// (uniqueText's, for alphabets beyond ASCII): its digit v in [0, radix).
+type fpeSym struct{ v, radix uint32 }
+
+// fpeMixedSyms is fpeMixed for digits of any radix, held apart from their
+// characters: it enciphers the digits as one mixed-radix number and
+// writes the result back into ds. For the same radixes and digits it
+// computes the same permutation as fpeMixed, so an ASCII value masks alike
+// through either.
+func fpeMixedSyms(f *fpe, ds []fpeSym) {
+	n, fits := uint64(1), true
+	for _, d := range ds {
+		hi, lo := bits.Mul64(n, uint64(d.radix))
+		if hi != 0 {
+			fits = false
+			break
+		}
+		n = lo
+	}
+	if fits {
+		x := uint64(0)
+		for _, d := range ds {
+			x = x*uint64(d.radix) + uint64(d.v)
+		}
+		y := f.permute64(x, n, nil)
+		for i := len(ds) - 1; i >= 0; i-- {
+			r := uint64(ds[i].radix)
+			ds[i].v = uint32(y % r)
+			y /= r
+		}
+		return
+	}
+	bn, x := big.NewInt(1), new(big.Int)
+	r, dv := new(big.Int), new(big.Int)
+	for _, d := range ds {
+		r.SetUint64(uint64(d.radix))
+		bn.Mul(bn, r)
+		x.Mul(x, r).Add(x, dv.SetUint64(uint64(d.v)))
+	}
+	y := f.permuteBig(x, bn)
+	for i := len(ds) - 1; i >= 0; i-- {
+		r.SetUint64(uint64(ds[i].radix))
+		y.QuoRem(y, r, dv)
+		ds[i].v = uint32(dv.Uint64())
 	}
 }

@@ -215,3 +215,96 @@ func TestPermCached(t *testing.T) {
 		c.done()
 	}
 }
+
+// TestFPEMixedSymsMatchesFPEMixed: for the radixes fpeMixed knows, the
+// general form enciphers alike, in 64-bit domains and beyond.
+func TestFPEMixedSymsMatchesFPEMixed(t *testing.T) {
+	f := newFPE([32]byte{4}, []byte("u/s9aA"))
+	r := &Rand{}
+	r.seed([32]byte{6})
+	radixes := []uint8{9, 10, 16, 26}
+	for range 3000 {
+		n := 1 + r.IntN(40) // up to 40 digits: beyond 2^64 from about 14
+		b := make([]byte, n)
+		ds := make([]fpeDigit, n)
+		syms := make([]fpeSym, n)
+		for i := range n {
+			rd := radixes[r.IntN(len(radixes))]
+			v := byte(r.IntN(int(rd)))
+			b[i] = 'A' + v
+			ds[i] = fpeDigit{pos: i, radix: rd, base: 'A'}
+			syms[i] = fpeSym{v: uint32(v), radix: uint32(rd)}
+		}
+		in := string(b)
+		fpeMixed(f, b, ds)
+		fpeMixedSyms(f, syms)
+		for i := range n {
+			if uint32(b[i]-'A') != syms[i].v {
+				t.Fatalf("%q: fpeMixed gives %q, fpeMixedSyms differs at digit %d", in, b, i)
+			}
+		}
+	}
+}
+
+// TestFPEMixedSymsBijective: on whole small domains of the radixes
+// alphabets have (2 ordinal indicators, 48 Cyrillic capitals, 93 Latin-1
+// capitals, 37 modifier letters...), mixed with ASCII ones, every value
+// has its own image, inside the domain.
+func TestFPEMixedSymsBijective(t *testing.T) {
+	f := newFPE([32]byte{8}, []byte("u/s\x01\x10\x01\x03"))
+	for _, radixes := range [][]uint32{
+		{2}, {6}, {2, 2}, {2, 3, 5}, {48, 48}, {93, 98}, {37, 10, 2}, {89, 89}, {10, 26, 2, 4}, {20992}, {11172},
+	} {
+		n := uint32(1)
+		for _, r := range radixes {
+			n *= r
+		}
+		seen := make([]bool, n)
+		syms := make([]fpeSym, len(radixes))
+		for x := range n {
+			y := x
+			for i := len(radixes) - 1; i >= 0; i-- {
+				syms[i] = fpeSym{v: y % radixes[i], radix: radixes[i]}
+				y /= radixes[i]
+			}
+			fpeMixedSyms(f, syms)
+			out := uint32(0)
+			for _, s := range syms {
+				if s.v >= s.radix {
+					t.Fatalf("radixes %v: %d gave a digit %d ≥ %d", radixes, x, s.v, s.radix)
+				}
+				out = out*s.radix + s.v
+			}
+			if seen[out] {
+				t.Fatalf("radixes %v: %d maps onto a value already taken", radixes, x)
+			}
+			seen[out] = true
+		}
+	}
+}
+
+// TestFPEMixedSymsBigDomain: six Han characters and more are beyond 2^64
+// (permuteBig): distinct inputs keep distinct outputs, in range.
+func TestFPEMixedSymsBigDomain(t *testing.T) {
+	f := newFPE([32]byte{2}, []byte("han"))
+	seen := map[string]int{}
+	for i := range 3000 {
+		syms := make([]fpeSym, 6)
+		x := uint64(i) * 0x9e3779b97f4a7c15
+		for j := range syms {
+			syms[j] = fpeSym{v: uint32(x % 20992), radix: 20992}
+			x /= 20992
+		}
+		fpeMixedSyms(f, syms)
+		key := fmt.Sprint(syms)
+		for _, s := range syms {
+			if s.v >= s.radix {
+				t.Fatalf("input %d: digit %d out of range", i, s.v)
+			}
+		}
+		if prev, dup := seen[key]; dup {
+			t.Fatalf("inputs %d and %d both gave %s", prev, i, key)
+		}
+		seen[key] = i
+	}
+}

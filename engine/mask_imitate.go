@@ -1,18 +1,31 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"unicode/utf8"
+)
 
 // imitate (DataMasque): replaces each letter and digit with a random one of
-// the same kind (A-Z for A-Z, a-z for a-z, 0-9 for 0-9) and keeps every
-// other character, so a value keeps its shape:
+// the same kind and keeps every other character, so a value keeps its
+// shape:
 //
 //	masks:
 //	  - type: imitate
 //	    force_change: true
 //
+// A-Z, a-z and 0-9 are replaced from A-Z, a-z and 0-9. Any other letter or
+// decimal digit is replaced from its alphabet (alphabets.go): its script,
+// block and case, such as a Cyrillic capital for a Cyrillic capital or a
+// Latin-1 or Latin Extended-A lower-case letter for ë. A letter or digit in
+// none of them is replaced by an ASCII one (a capital for a capital, a
+// small letter for any other letter), never kept. Marks, punctuation,
+// symbols and other numerals (², Ⅻ) are kept.
+//
 // Parameters: force_change (default false) never picks the same character
-// again; uppercase, lowercase and digits (default true each) turn the
-// replacement of that kind off. Letters outside A-Z and a-z are kept.
+// again, so a value with a letter or digit it replaces always changes;
+// uppercase, lowercase and digits (default true each) turn the replacement
+// of that kind off. Letters without case (Han, Arabic...) are replaced
+// unless uppercase and lowercase are both off.
 //
 // A number stays a valid number: its digits are replaced, its sign, point
 // and exponent kept, and an integer part of two or more digits never gains
@@ -60,7 +73,8 @@ func (m imitate) Apply(c *Ctx, v Value) (Value, error) {
 }
 
 func (m imitate) imitateString(c *Ctx, r *Rand, s string) string {
-	// Letters and digits are ASCII: byte replacement keeps UTF-8 intact.
+	// ASCII letters and digits are replaced byte for byte; the first byte
+	// beyond ASCII hands the rest to imitateText.
 	b := append(c.room(len(s)), s...)
 	for i, ch := range b {
 		switch {
@@ -70,9 +84,72 @@ func (m imitate) imitateString(c *Ctx, r *Rand, s string) string {
 			b[i] = m.pick(r, ch, 'a', 26)
 		case m.digits && ch >= '0' && ch <= '9':
 			b[i] = m.pick(r, ch, '0', 10)
+		case ch >= utf8.RuneSelf:
+			return c.str(m.imitateText(r, b[:i], s[i:]))
 		}
 	}
 	return c.str(b)
+}
+
+// imitateText appends s to b character by character, replacing letters
+// and digits. An ASCII one draws as imitateString would (pickIndex is
+// pick). The output is never longer than s (a character of an alphabet is
+// replaced by one of the same length, any other by one ASCII byte or
+// itself), so b, built in room for s, does not move.
+func (m imitate) imitateText(r *Rand, b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c, size := rune(s[i]), 1
+		if c >= utf8.RuneSelf {
+			c, size = utf8.DecodeRuneInString(s[i:]) // an invalid byte is U+FFFD, kept
+		}
+		if a, v, ok := alphabetOf(c); ok {
+			if m.on(a.kind) {
+				b = utf8.AppendRune(b, a.at(m.pickIndex(r, v, a.size)))
+			} else {
+				b = append(b, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		// A letter or digit of no alphabet becomes an ASCII one of its kind.
+		switch k, letter := kindOf(c); {
+		case !letter || !m.on(k):
+			b = append(b, s[i:i+size]...)
+		case k == charDigit:
+			b = append(b, '0'+byte(r.IntN(10)))
+		case k == charUpper:
+			b = append(b, 'A'+byte(r.IntN(26)))
+		default:
+			b = append(b, 'a'+byte(r.IntN(26)))
+		}
+		i += size
+	}
+	return b
+}
+
+// on reports whether the mask replaces characters of kind k.
+func (m imitate) on(k charKind) bool {
+	switch k {
+	case charDigit:
+		return m.digits
+	case charUpper:
+		return m.upper
+	case charLower:
+		return m.lower
+	}
+	return m.upper || m.lower
+}
+
+// pickIndex draws an index below n, other than v when force_change is on.
+func (m imitate) pickIndex(r *Rand, v, n uint32) uint32 {
+	if !m.force {
+		return uint32(r.IntN(int(n)))
+	}
+	k := uint32(r.IntN(int(n) - 1))
+	if k >= v {
+		k++
+	}
+	return k
 }
 
 // imitateNumber replaces the digits of a JSON number literal's integer and

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"unicode/utf8"
 )
 
 // imitate_unique (DataMasque): like imitate, replaces letters with letters
@@ -12,6 +13,15 @@ import (
 //
 //	masks:
 //	  - type: imitate_unique
+//
+// Each letter or digit is a symbol of its alphabet (alphabets.go): A-Z,
+// a-z, 0-9, or beyond ASCII its script, block and case, or its set of
+// ten digits. The output has the same alphabet at each position and every
+// other character where it was, so it has the input's shape, and the
+// permutation of each shape is a bijection: no two inputs meet. A letter
+// or digit in no alphabet cannot be permuted, and is not kept either: the
+// value is refused with an error naming its kind and script (never the
+// character), and becomes a dead letter.
 //
 // The permutation is keyed by the run secret and the mask's parameters
 // only (see fpe): it does not read hash_sources, which would break
@@ -47,17 +57,21 @@ func (m *imitateUnique) Apply(c *Ctx, v Value) (Value, error) {
 	case Null:
 		return v, nil
 	case String:
-		return Str(uniqueString(c, &m.keys, v.S)), nil
+		s, err := uniqueString(c, &m.keys, v.S)
+		if err != nil {
+			return Value{}, err
+		}
+		return Str(s), nil
 	case Number:
 		return Num(uniqueNumber(c, &m.keys, v.S)), nil
 	}
 	return Value{}, fmt.Errorf("imitate_unique takes a string or a number, got %s", v.Kind)
 }
 
-// uniqueString permutes the ASCII letters and digits of s among all strings
-// with the same characters elsewhere and the same kind of character at
-// each replaced position.
-func uniqueString(c *Ctx, kc *fpeKeyCache, s string) string {
+// uniqueString permutes the letters and digits of s among all strings
+// with the same characters elsewhere and the same alphabet at each
+// replaced position.
+func uniqueString(c *Ctx, kc *fpeKeyCache, s string) (string, error) {
 	sc := c.scratch()
 	ds := sc.digits[:0]
 	// The tweak is the value's shape: each replaced byte as its kind
@@ -78,17 +92,78 @@ func uniqueString(c *Ctx, kc *fpeKeyCache, s string) string {
 		case ch >= 'A' && ch <= 'Z':
 			ds = append(ds, fpeDigit{pos: i, radix: 26, base: 'A'})
 			tweak = append(tweak, 'A')
+		case ch >= utf8.RuneSelf:
+			sc.digits, sc.tweak = ds, tweak
+			return uniqueText(c, kc, s)
 		default:
 			tweak = append(tweak, 0, ch)
 		}
 	}
 	sc.digits, sc.tweak = ds, tweak
 	if len(ds) == 0 {
-		return s
+		return s, nil
 	}
 	b := append(c.room(len(s)), s...)
 	fpeMixed(c.permCached(kc, tweak), b, ds)
-	return c.str(b)
+	return c.str(b), nil
+}
+
+// uniqueText is uniqueString for a value with bytes beyond ASCII. Its
+// tweak extends uniqueString's: a character of an alphabet beyond ASCII is
+// a 1 byte and the alphabet's id, and a kept character is each of its
+// bytes after a zero byte, as before such alphabets were permuted, so a
+// value whose only characters beyond ASCII are kept masks as it always did.
+func uniqueText(c *Ctx, kc *fpeKeyCache, s string) (string, error) {
+	sc := c.scratch()
+	tweak := append(sc.tweak[:0], "u/s"...)
+	// Rarely more than a name's worth: the arrays keep them off the heap.
+	var symArr [32]fpeSym
+	var posArr [32]uniquePos
+	syms, pos := symArr[:0], posArr[:0]
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:]) // an invalid byte is U+FFFD, kept
+		}
+		a, v, ok := alphabetOf(r)
+		switch {
+		case ok && a.id < 3: // ASCII: alphabets 0, 1 and 2 are 0-9, a-z and A-Z
+			tweak = append(tweak, "9aA"[a.id])
+		case ok:
+			tweak = append(tweak, 1, a.id)
+		default:
+			if _, letter := kindOf(r); letter {
+				sc.tweak = tweak
+				return "", fmt.Errorf("the value holds %s, which is in none of imitate_unique's alphabets, so it can be neither permuted nor kept; mask this field with imitate, hash or another mask instead", describeChar(r))
+			}
+			for j := i; j < i+size; j++ {
+				tweak = append(tweak, 0, s[j])
+			}
+			i += size
+			continue
+		}
+		syms = append(syms, fpeSym{v: v, radix: a.size})
+		pos = append(pos, uniquePos{at: i, a: a})
+		i += size
+	}
+	sc.tweak = tweak
+	if len(syms) == 0 {
+		return s, nil
+	}
+	b := append(c.room(len(s)), s...)
+	fpeMixedSyms(c.permCached(kc, tweak), syms)
+	for k, p := range pos {
+		// In place: an alphabet's characters all have one length.
+		utf8.EncodeRune(b[p.at:], p.a.at(syms[k].v))
+	}
+	return c.str(b), nil
+}
+
+// uniquePos is where a character of uniqueText's value is, and its
+// alphabet.
+type uniquePos struct {
+	at int
+	a  *alphabet
 }
 
 // uniqueNumber permutes the digits of a JSON number literal's integer and
