@@ -91,8 +91,16 @@ func TestDemo(t *testing.T) {
 // running main), so signals sent to it never reach the test process.
 func startMain(t *testing.T, args ...string) (*exec.Cmd, *lockedBuffer, *lockedBuffer) {
 	t.Helper()
+	return startMainStdin(t, nil, args...)
+}
+
+// startMainStdin is startMain with stdin as the child's standard input
+// (nil: none).
+func startMainStdin(t *testing.T, stdin io.Reader, args ...string) (*exec.Cmd, *lockedBuffer, *lockedBuffer) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), mainChildEnv+"=1")
+	cmd.Stdin = stdin
 	out, errOut := &lockedBuffer{}, &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, errOut
 	if err := cmd.Start(); err != nil {

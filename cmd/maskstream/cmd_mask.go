@@ -2,12 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/maskstream/maskstream/engine"
 	"github.com/maskstream/maskstream/rulesets"
@@ -26,7 +31,11 @@ const maskUsage = `usage: maskstream mask -r RULESET [flags] [FILE ...]
 
 Masks newline-delimited JSON: one record per line, read from each FILE in
 turn (or standard input when none is given; "-" names it too), written
-masked to standard output in the same order. Blank lines are skipped.
+masked to standard output in the same order. Blank lines are skipped, and so
+is a UTF-8 byte order mark at the start of an input (editors on Windows
+write one). Reading a pipe, a fifo or a terminal, the output is flushed
+whenever the input has nothing more for the moment, so masked records come
+out as their lines come in.
 
 The run secret comes from the environment variable named by -secret-env
 (MASKSTREAM_RUN_SECRET unless told otherwise) or from -secret-file. The same
@@ -35,13 +44,24 @@ secret and ruleset give the same output, byte for byte, on every run.
 A line that cannot be masked (not JSON, invalid UTF-8, too deep or too
 large, a mask error) is not written to standard output. Instead a JSON line
 {"line", "file", "reason", "error"} goes to standard error, or, with
--dead-letter FILE, to that file with the original line as "record" (the
-file is yours: keep it as safe as the input). Standard error never gets a
-record's content.
+-dead-letter FILE, to that file with the original line as "record" (a JSON
+string), or as "record_base64" (standard base64 of its bytes) when the line
+is not valid UTF-8, so that its bytes survive. The dead-letter file is yours:
+keep it as safe as the input. Standard error never gets a record's content.
 
-Exit status: 0 when every record was masked, 1 when some went to the dead
-letters (or an input could not be read), 2 on a usage or configuration
-error (bad flags, a ruleset with errors, no run secret).
+Ctrl-C (SIGINT) or SIGTERM stops the run after the record being masked, or
+at once while it waits for input: the records masked until then are written
+out, the rest of the input is left unmasked. A second signal kills the
+process on the spot (should writing out hang).
+
+Exit status:
+  0    every record was masked
+  1    some records went to the dead letters, or an input failed while
+       being read
+  2    usage or configuration error, found before anything is masked: bad
+       flags, a ruleset with errors, no run secret, an input file that is
+       missing, unreadable or a folder
+  130  stopped by Ctrl-C (143 by SIGTERM: 128 + the signal's number)
 
 Flags:
 `
@@ -96,13 +116,8 @@ func runMask(ctx context.Context, env *cliEnv, args []string) int {
 		inputs = []string{"-"}
 	}
 	for _, in := range inputs {
-		if in == "-" {
-			continue
-		}
-		if st, err := os.Stat(in); err != nil {
+		if err := checkInput(in); err != nil {
 			return usageErr("%v", err)
-		} else if st.IsDir() {
-			return usageErr("%s is a folder; give NDJSON files", in)
 		}
 	}
 
@@ -140,8 +155,8 @@ func runMask(ctx context.Context, env *cliEnv, args []string) int {
 		return 1
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintf(env.stderr, "maskstream mask: interrupted after %d records\n", mk.done)
-		return 1
+		fmt.Fprintf(env.stderr, "maskstream mask: interrupted: %d records masked and written out, %d could not be masked\n", mk.done, mk.failed)
+		return interruptedCode(ctx)
 	}
 	if mk.failed > 0 {
 		where := "above"
@@ -154,14 +169,52 @@ func runMask(ctx context.Context, env *cliEnv, args []string) int {
 	return code
 }
 
+// checkInput reports an input file that the run would fail on, so that
+// a mistyped name stops the command before anything is written.
+func checkInput(name string) error {
+	if name == "-" {
+		return nil
+	}
+	st, err := os.Stat(name)
+	switch {
+	case err != nil:
+		return err
+	case st.IsDir():
+		return fmt.Errorf("%s is a folder; give NDJSON files", name)
+	case !st.Mode().IsRegular():
+		// Opening a fifo waits for its writer: file() does it.
+		return nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // maskSecret reads the run secret from -secret-file or the environment.
 func maskSecret(env *cliEnv, f maskFlags) (*engine.Secret, error) {
-	sec, _, err := loadSecret(env, f.secretEnv, f.secretFile, "the run secret file", true)
+	sec, _, err := loadSecret(env, f.secretEnv, f.secretFile, "-secret-file", true)
 	if err == nil && sec == nil {
 		return nil, fmt.Errorf("no run secret: set %s to a random string of 16 to 256 characters (for example: export %s=$(openssl rand -hex 32)), or give -secret-file FILE; keep it: the same secret gives the same masked values", f.secretEnv, f.secretEnv)
 	}
+	if errors.Is(err, engine.ErrSecretLength) {
+		// The engine's message names the daemon's settings.
+		from := f.secretEnv
+		if f.secretFile != "" {
+			from = "-secret-file " + f.secretFile
+		}
+		return nil, fmt.Errorf("the run secret in %s must be 16 to 256 characters; put a longer random string there (for example: openssl rand -hex 32)", from)
+	}
 	return sec, err
 }
+
+// cliMessages turns the engine's advice, written for the daemon's config,
+// into the flags of this command.
+var cliMessages = strings.NewReplacer(
+	"limits.max_record_bytes", "-max-bytes",
+	"limits.max_depth", "-max-depth",
+)
 
 // ndjsonMasker masks NDJSON streams into one output.
 type ndjsonMasker struct {
@@ -187,37 +240,75 @@ type deadLetter struct {
 	Reason string          `json:"reason"`
 	Error  string          `json:"error"`
 	Record json.RawMessage `json:"record,omitempty"`
+	// RecordBase64 holds a line that is not valid UTF-8: as a JSON
+	// string its bad bytes would become U+FFFD, and the record be lost.
+	RecordBase64 string `json:"record_base64,omitempty"`
 }
 
+// utf8BOM is the byte order mark some editors put at the start of a file.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 func (k *ndjsonMasker) file(ctx context.Context, name string) error {
-	var r io.Reader
-	display := name
-	if name == "-" {
-		r, display = k.env.stdin, "-"
-	} else {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = f
+	r, err := k.open(ctx, name)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	br := bufio.NewReaderSize(r, 64<<10)
 	for line := 1; ; line++ {
-		if line%1024 == 0 && ctx.Err() != nil {
+		// A Ctrl-C ends the run after this record, not after a batch:
+		// the check is one atomic load.
+		if ctx.Err() != nil {
 			return nil
 		}
 		rec, tooLong, err := k.readLine(br)
+		if err != nil && err != io.EOF {
+			// A line cut short by the error is not masked: its
+			// beginning alone could pass for a record (a number).
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("reading %s at line %d: %w", name, line, err)
+		}
+		if line == 1 && bytes.HasPrefix(rec, utf8BOM) {
+			if rec = rec[len(utf8BOM):]; isBlank(rec) {
+				rec = nil
+			}
+		}
 		if len(rec) > 0 || tooLong {
-			k.record(display, line, rec, tooLong)
+			k.record(name, line, rec, tooLong)
 		}
 		if err == io.EOF {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", display, err)
-		}
 	}
+}
+
+// open opens an input. A regular file is read directly. Anything else (a
+// pipe, a fifo, a terminal) can block for ever, so it is read through an
+// interruptibleReader that ends at once with ctx, and what was masked is
+// flushed before each wait.
+func (k *ndjsonMasker) open(ctx context.Context, name string) (io.ReadCloser, error) {
+	var open func() (io.ReadCloser, error)
+	if name == "-" {
+		if f, ok := k.env.stdin.(*os.File); ok && isRegular(f) {
+			return io.NopCloser(f), nil
+		}
+		open = func() (io.ReadCloser, error) { return io.NopCloser(k.env.stdin), nil }
+	} else {
+		if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+			return os.Open(name)
+		}
+		open = func() (io.ReadCloser, error) { return os.Open(name) }
+	}
+	return newInterruptibleReader(ctx, open, k.flush), nil
+}
+
+// flush writes out what was masked so far, before the input makes the
+// run wait. The writers keep their errors for the final Flush.
+func (k *ndjsonMasker) flush() {
+	k.out.Flush()
+	k.dead.Flush()
 }
 
 // readLine reads one line without its end. A line longer than maxBytes is
@@ -275,10 +366,13 @@ func (k *ndjsonMasker) record(file string, line int, rec []byte, tooLong bool) {
 		}
 	}
 	k.failed++
-	d := deadLetter{Line: line, File: file, Reason: string(engine.ReasonOf(err)), Error: err.Error()}
+	d := deadLetter{Line: line, File: file, Reason: string(engine.ReasonOf(err)), Error: cliMessages.Replace(err.Error())}
 	if k.withRecord && !tooLong {
-		q, _ := json.Marshal(string(rec))
-		d.Record = q
+		if utf8.Valid(rec) {
+			d.Record, _ = json.Marshal(string(rec))
+		} else {
+			d.RecordBase64 = base64.StdEncoding.EncodeToString(rec)
+		}
 	}
 	b, _ := json.Marshal(d)
 	k.dead.Write(b)
@@ -288,6 +382,13 @@ func (k *ndjsonMasker) record(file string, line int, rec []byte, tooLong bool) {
 	}
 }
 
+// progressAfter and progressEvery pace the progress line. Tests set them
+// to 0 to see it without waiting.
+var (
+	progressAfter = time.Second
+	progressEvery = 200 * time.Millisecond
+)
+
 // progress shows records done and the rate on a terminal, at most five
 // times a second, once the run has lasted a second (small inputs stay
 // quiet).
@@ -296,7 +397,7 @@ func (k *ndjsonMasker) progress() {
 		return
 	}
 	now := time.Now()
-	if now.Sub(k.start) < time.Second || now.Sub(k.lastProgress) < 200*time.Millisecond {
+	if now.Sub(k.start) < progressAfter || now.Sub(k.lastProgress) < progressEvery {
 		return
 	}
 	k.lastProgress = now

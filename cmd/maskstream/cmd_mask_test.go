@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const maskTestSecret = "cmd-mask-test-secret-0123456789"
@@ -189,5 +193,185 @@ func TestMaskCommandUsageErrors(t *testing.T) {
 	code, out, _ := runMaskCmd(t, "", nil, "-h")
 	if code != 0 || !strings.Contains(out, "usage: maskstream mask") {
 		t.Errorf("-h: %d %q", code, out)
+	}
+}
+
+// TestMaskInputEdges: a byte order mark, invalid UTF-8 kept whole in the
+// dead-letter file, and the engine's advice given as this command's flags.
+func TestMaskInputEdges(t *testing.T) {
+	dir := t.TempDir()
+	rs := writeFile(t, dir, "r.yaml", maskRuleset)
+	secretEnv := map[string]string{runSecretEnv: maskTestSecret}
+	const record = `{"email":"ann@real.nz","name":"Ann"}` + "\n"
+
+	t.Run("byte order mark", func(t *testing.T) {
+		_, want, _ := runMaskCmd(t, record+record, secretEnv, "-r", rs)
+		bom := "\xEF\xBB\xBF"
+		file := writeFile(t, dir, "bom.ndjson", bom+record+record)
+		for name, args := range map[string][]string{"stdin": {"-r", rs}, "file": {"-r", rs, file}} {
+			code, out, errOut := runMaskCmd(t, bom+record+record, secretEnv, args...)
+			if code != 0 || out != want || errOut != "" {
+				t.Errorf("%s starting with a BOM: exit %d, stderr %q, output %q, want %q", name, code, errOut, out, want)
+			}
+		}
+		// Only the start of an input may hold one.
+		code, out, errOut := runMaskCmd(t, record+bom+record, secretEnv, "-r", rs)
+		if code != 1 || strings.Count(out, "\n") != 1 || !strings.Contains(errOut, `"line":2`) {
+			t.Errorf("a BOM on line 2: exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+	})
+
+	t.Run("invalid UTF-8 keeps its bytes", func(t *testing.T) {
+		bad := "{\"email\":\"\xff\xfe ann\"}"
+		dlFile := filepath.Join(dir, "utf8.ndjson")
+		code, _, errOut := runMaskCmd(t, bad+"\n"+record, secretEnv, "-r", rs, "-dead-letter", dlFile)
+		if code != 1 {
+			t.Errorf("exit %d, want 1; stderr %s", code, errOut)
+		}
+		b, err := os.ReadFile(dlFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dl map[string]any
+		if err := json.Unmarshal(bytes.TrimSpace(b), &dl); err != nil {
+			t.Fatalf("%q: %v", b, err)
+		}
+		raw, err := base64.StdEncoding.DecodeString(fmt.Sprint(dl["record_base64"]))
+		if err != nil || string(raw) != bad {
+			t.Errorf("record_base64 decodes to %q (%v), want the line's bytes %q", raw, err, bad)
+		}
+		if _, has := dl["record"]; has || dl["reason"] != "invalid_utf8" {
+			t.Errorf("dead letter %v: want reason invalid_utf8 and no \"record\"", dl)
+		}
+		// Valid UTF-8 stays a readable JSON string.
+		code, _, _ = runMaskCmd(t, "not json é\n", secretEnv, "-r", rs, "-dead-letter", dlFile)
+		b, _ = os.ReadFile(dlFile)
+		if code != 1 || !strings.Contains(string(b), `"record":"not json é"`) || strings.Contains(string(b), "record_base64") {
+			t.Errorf("a valid UTF-8 line: %s", b)
+		}
+	})
+
+	t.Run("messages name the flags", func(t *testing.T) {
+		deep := `{"a":` + strings.Repeat("[", 10) + strings.Repeat("]", 10) + "}\n"
+		// One byte over -max-bytes passes the reader's check (which
+		// allows for a \r\n) and is refused by the engine.
+		large := `{"name":"` + strings.Repeat("a", 90) + `"}` + "\n"
+		for _, tt := range []struct {
+			input, flag, value string
+		}{
+			{deep, "-max-depth", "5"},
+			{large, "-max-bytes", fmt.Sprint(len(large) - 2)},
+		} {
+			_, _, errOut := runMaskCmd(t, tt.input, secretEnv, "-r", rs, tt.flag, tt.value)
+			if !strings.Contains(errOut, "raise "+tt.flag) || strings.Contains(errOut, "limits.") {
+				t.Errorf("%s %s: the dead letter does not point to %s:\n%s", tt.flag, tt.value, tt.flag, errOut)
+			}
+		}
+		short := writeFile(t, dir, "short-secret", "short\n")
+		for _, tt := range []struct {
+			env  map[string]string
+			args []string
+			want string
+		}{
+			{map[string]string{"OTHER": "short"}, []string{"-secret-env", "OTHER"}, "the run secret in OTHER must be 16 to 256 characters"},
+			{nil, []string{"-secret-file", short}, "the run secret in -secret-file " + short + " must be 16 to 256"},
+		} {
+			code, _, errOut := runMaskCmd(t, record, tt.env, append([]string{"-r", rs}, tt.args...)...)
+			if code != 2 || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "run_secret_file") {
+				t.Errorf("%v: exit %d, stderr %q, want 2 and %q", tt.args, code, errOut, tt.want)
+			}
+		}
+	})
+}
+
+// cancelOnWrite cancels a context at its first write: the command
+// "receives Ctrl-C" at a known record.
+type cancelOnWrite struct {
+	lockedBuffer
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnWrite) Write(p []byte) (int, error) {
+	c.cancel()
+	return c.lockedBuffer.Write(p)
+}
+
+// TestMaskInterrupted: mask checks for Ctrl-C on every record, and stops
+// waiting for input the moment it comes. In-process, ctx stands for the
+// signal.
+func TestMaskInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	rs := writeFile(t, dir, "r.yaml", maskRuleset)
+	vars := map[string]string{runSecretEnv: maskTestSecret}
+	const record = `{"email":"ann@real.nz","name":"Ann"}` + "\n"
+
+	t.Run("between two records of one read", func(t *testing.T) {
+		// The dead letter of line 1 goes to stderr, which "presses
+		// Ctrl-C": the records after it, read with it, stay unmasked.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out, errOut := &lockedBuffer{}, &cancelOnWrite{cancel: cancel}
+		env := &cliEnv{stdin: strings.NewReader("not json\n" + strings.Repeat(record, 10)), stdout: out, stderr: errOut,
+			getenv: func(k string) string { return vars[k] }}
+		code := runMain(ctx, env, []string{"mask", "-r", rs})
+		if code != 130 || out.String() != "" || !strings.Contains(errOut.String(), "interrupted: 0 records masked and written out, 1 could not be masked") {
+			t.Errorf("exit %d, stdout %q, stderr %q: want 130, nothing masked after the interruption", code, out, errOut)
+		}
+	})
+
+	t.Run("waiting for input", func(t *testing.T) {
+		pr, pw := io.Pipe()
+		defer pw.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out, errOut := &lockedBuffer{}, &lockedBuffer{}
+		env := &cliEnv{stdin: pr, stdout: out, stderr: errOut, getenv: func(k string) string { return vars[k] }}
+		code := make(chan int, 1)
+		go func() { code <- runMain(ctx, env, []string{"mask", "-r", rs}) }()
+		if _, err := io.WriteString(pw, record+`{"email":"half`); err != nil {
+			t.Fatal(err)
+		}
+		// Flushed before waiting for more input.
+		waitFor(t, time.Minute, "the first record masked", func() bool { return strings.Contains(out.String(), "x@example.com") })
+		cancel()
+		select {
+		case c := <-code:
+			if c != 130 || strings.Count(out.String(), "\n") != 1 || !strings.Contains(errOut.String(), "interrupted: 1 records masked and written out, 0 could not be masked") {
+				t.Errorf("exit %d, stdout %q, stderr %q: want 130, the first record and not the half line", c, out, errOut)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("mask still waits for input a minute after the interruption")
+		}
+	})
+}
+
+// TestMaskProgress: on a terminal, stderr shows records done; elsewhere
+// it stays quiet.
+func TestMaskProgress(t *testing.T) {
+	oldAfter, oldEvery := progressAfter, progressEvery
+	progressAfter, progressEvery = 0, 0
+	t.Cleanup(func() { progressAfter, progressEvery = oldAfter, oldEvery })
+	dir := t.TempDir()
+	rs := writeFile(t, dir, "r.yaml", maskRuleset)
+	vars := map[string]string{runSecretEnv: maskTestSecret}
+	input := "not json\n" + strings.Repeat(`{"email":"ann@real.nz","name":"Ann"}`+"\n", 600)
+	for _, terminal := range []bool{true, false} {
+		env, out, errOut := testCLIEnv(vars)
+		env.stdin, env.stderrIsTerminal = strings.NewReader(input), terminal
+		if code := runMain(context.Background(), env, []string{"mask", "-r", rs}); code != 1 {
+			t.Fatalf("exit %d, want 1 (one dead letter): %s", code, errOut)
+		}
+		if n := strings.Count(out.String(), "\n"); n != 600 {
+			t.Fatalf("%d records out, want 600", n)
+		}
+		e := errOut.String()
+		shown := strings.Contains(e, "\rmaskstream mask: 256 records, ") && strings.Contains(e, "/s, 1 failed   \rmaskstream mask: 512 records, ")
+		if shown != terminal {
+			t.Errorf("stderr a terminal: %v, progress shown: %v:\n%q", terminal, shown, e)
+		}
+		// The summary starts a line of its own.
+		if terminal && !strings.Contains(e, "1 failed   \nmaskstream mask: 1 of 601 records could not be masked") {
+			t.Errorf("no line break between the progress and the summary:\n%q", e)
+		}
 	}
 }

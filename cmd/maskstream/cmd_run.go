@@ -224,7 +224,7 @@ func runDaemon(ctx context.Context, env *cliEnv, d daemon) error {
 }
 
 // runSignals are the daemon's signal subscriptions: hup for reloads, stop
-// for SIGINT/SIGTERM. main's signal.NotifyContext turns the first stop
+// for SIGINT/SIGTERM. main's stopOnSignal turns the first stop
 // signal into the end of ctx; watchSignals only counts them.
 type runSignals struct {
 	hup, stop <-chan os.Signal

@@ -354,7 +354,7 @@ func (s signalTrigger) Trigger() { s <- struct{}{} }
 
 // TestWatchSignals drives watchSignals with fake signal channels (no real
 // signal reaches the test process). The first SIGINT/SIGTERM only starts
-// the drain: main's signal.NotifyContext ends ctx, as the test does here.
+// the drain: main's stopOnSignal ends ctx, as the test does here.
 // A second one, or a drain stuck past its deadline, forces the exit.
 func TestWatchSignals(t *testing.T) {
 	tests := []struct {
@@ -418,7 +418,7 @@ func TestWatchSignals(t *testing.T) {
 			reloaded()
 			for i, s := range tt.signals {
 				if i == 0 {
-					endCtx() // what NotifyContext does on the first signal
+					endCtx() // what stopOnSignal does on the first signal
 				}
 				send(stop, s)
 				if i == len(tt.signals)-1 && tt.wantExit {

@@ -45,8 +45,9 @@ The run secret comes from MASKSTREAM_RUN_SECRET, -secret-file or the
 config's run_secret_file. Without one the server starts only when requests
 may bring their own (-allow-request-secret or http.allow_request_secret).
 
-SIGHUP reloads the rulesets dir; SIGINT/SIGTERM stop the server after
-in-flight requests finish.
+SIGHUP reloads the rulesets dir. SIGINT/SIGTERM stop the server: it stops
+accepting connections and lets in-flight requests finish (for up to 15s,
+then cuts them); a second signal stops it at once.
 
 Flags:
 `
@@ -229,6 +230,7 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 	}
 
 	// SIGHUP reloads the rulesets dir; the goroutine ends with serve.
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -243,6 +245,10 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 		for {
 			select {
 			case <-ctx.Done():
+				if parent.Err() != nil {
+					// main has given the signals back: a second one kills.
+					log.Info("stopping: letting in-flight requests finish; a second signal stops at once")
+				}
 				return
 			case <-hup:
 				if err := store.Reload(); err != nil {

@@ -230,7 +230,12 @@ func TestServeStartErrors(t *testing.T) {
 			stderr := &serveTestBuffer{}
 			env := &cliEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,
 				getenv: func(k string) string { return test.vars[k] }}
-			code := runMain(context.Background(), env, append([]string{"serve"}, test.args...))
+			// Every case must fail before serving: one that serves after
+			// all (a check that broke) stops here instead of running
+			// to the go test timeout, and fails on its exit status.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			code := runMain(ctx, env, append([]string{"serve"}, test.args...))
 			if code != test.code || !strings.Contains(stderr.String(), test.want) {
 				t.Fatalf("exit %d, stderr:\n%s\nwant %d with %q", code, stderr.String(), test.code, test.want)
 			}

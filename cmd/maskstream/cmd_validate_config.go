@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/maskstream/maskstream/config"
-	"github.com/maskstream/maskstream/engine"
+	"github.com/maskstream/maskstream/processor"
 	"github.com/maskstream/maskstream/rulesets"
 )
 
@@ -26,8 +27,10 @@ Checks the daemon config the way "maskstream run" reads it: every unknown
 key, wrong type and inconsistency (a route naming an undefined cluster, a
 topic template with an unknown placeholder, exactly_once across clusters...)
 with its line:col, all at once. Then it parses and compiles every ruleset
-the routes name, from rulesets_dir, with the config's limits. Nothing is
-started and no broker is contacted.
+file of rulesets_dir with the config's limits, as run and serve do when
+they start (a broken file stops them even when no route uses it), and checks
+that every ruleset a route names is there. Nothing is started, no broker is
+contacted and nothing is written.
 
 With -secrets it also reads every secret the config names (the run secret,
 SASL and NATS passwords, tokens) and reports those that cannot be read;
@@ -56,12 +59,7 @@ func runValidateConfig(_ context.Context, env *cliEnv, args []string) int {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(env.stderr, "%s: warning: %s\n", *file, w)
 	}
-	ok := true
-	for _, name := range cfg.Rulesets() {
-		if !validateConfigRuleset(env, cfg, name) {
-			ok = false
-		}
-	}
+	ok := validateConfigRulesets(env, cfg)
 	if *secrets {
 		if _, _, err := readRunSecret(env, cfg.RunSecretFile); err != nil {
 			fmt.Fprintf(env.stderr, "%s: run secret: %v\n", *file, err)
@@ -80,18 +78,40 @@ func runValidateConfig(_ context.Context, env *cliEnv, args []string) int {
 	return 0
 }
 
-// validateConfigRuleset parses and compiles one ruleset the routes name,
-// printing its errors with their positions.
-func validateConfigRuleset(env *cliEnv, cfg *config.Config, name string) bool {
-	var path string
-	for _, ext := range []string{".yaml", ".yml"} {
-		p := filepath.Join(cfg.RulesetsDir, name+ext)
-		if _, err := os.Stat(p); err == nil {
-			path = p
-			break
+// validateConfigRulesets loads rulesets_dir the way run and serve do at
+// start (the same store and compiler, without the data dir: stored plans
+// that fail only get a warning there), printing every error with its
+// position, then checks that the routes' rulesets are among the files.
+func validateConfigRulesets(env *cliEnv, cfg *config.Config) bool {
+	store := rulesets.NewStore(rulesets.StoreConfig{Dir: cfg.RulesetsDir},
+		processor.Compiler(cfg.Limits.MaxRecordBytes, cfg.Limits.MaxDepth))
+	ok := true
+	if err := store.Load(); err != nil {
+		var le rulesets.LoadError
+		if !errors.As(err, &le) {
+			fmt.Fprintf(env.stderr, "%s: %v\n", cfg.File, err)
+			return false
 		}
+		for _, fe := range le {
+			for _, e := range rulesets.Errors(fe.Err) {
+				if e.Pos.File == "" {
+					e = &rulesets.Error{Pos: rulesets.Pos{File: fe.Path, Line: e.Pos.Line, Col: e.Pos.Col}, Msg: e.Msg}
+				}
+				fmt.Fprintln(env.stderr, e.Error())
+			}
+		}
+		ok = false
 	}
-	if path == "" {
+	for _, e := range store.List() {
+		fmt.Fprintf(env.stdout, "ok  %s: %d rules\n", e.Path, len(e.Ruleset.Rules))
+	}
+	for _, name := range cfg.Rulesets() {
+		if _, found := store.Get(name); found {
+			continue
+		}
+		if hasRulesetFile(cfg.RulesetsDir, name) {
+			continue // it failed: its errors are listed above
+		}
 		users := ""
 		for _, r := range cfg.Routes {
 			if r.Ruleset == name {
@@ -99,23 +119,19 @@ func validateConfigRuleset(env *cliEnv, cfg *config.Config, name string) bool {
 			}
 		}
 		fmt.Fprintf(env.stderr, "%s: ruleset %q (used by route%s) not found: rulesets_dir %s has no %s.yaml\n", cfg.File, name, users, cfg.RulesetsDir, name)
-		return false
+		ok = false
 	}
-	rs, err := rulesets.ParseFile(path)
-	if err == nil {
-		_, err = engine.Compile(rs, engine.Options{MaxBytes: cfg.Limits.MaxRecordBytes, MaxDepth: cfg.Limits.MaxDepth})
-	}
-	if err != nil {
-		for _, e := range rulesets.Errors(err) {
-			if e.Pos.File == "" {
-				e = &rulesets.Error{Pos: rulesets.Pos{File: path, Line: e.Pos.Line, Col: e.Pos.Col}, Msg: e.Msg}
-			}
-			fmt.Fprintln(env.stderr, e.Error())
+	return ok
+}
+
+// hasRulesetFile reports whether dir has a file for ruleset name.
+func hasRulesetFile(dir, name string) bool {
+	for _, ext := range []string{".yaml", ".yml"} {
+		if _, err := os.Stat(filepath.Join(dir, name+ext)); err == nil {
+			return true
 		}
-		return false
 	}
-	fmt.Fprintf(env.stdout, "ok  %s: %d rules\n", path, len(rs.Rules))
-	return true
+	return false
 }
 
 func onOff(b bool) string {

@@ -14,6 +14,11 @@ func TestValidateConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(filepath.Dir(brokenRuleset), "rulesets", "orders.yaml"), []byte("version: \"1.0\"\nrules:\n  - path: \"$.a\"\n    masks: [ { type: no_such_mask } ]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// run and serve load every file of rulesets_dir, used or not.
+	brokenUnused := writeRunConfig(t, "127.0.0.1:9092", "")
+	if err := os.WriteFile(filepath.Join(filepath.Dir(brokenUnused), "rulesets", "unused.yaml"), []byte("version: \"1.0\"\nrules:\n  - path: \"$.a\"\n    masks: [ { type: from_fixed } ]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	missing := writeRunConfig(t, "127.0.0.1:9092", "  - name: other\n    from: { kafka: local, topics: [x] }\n    to: { kafka: local }\n    ruleset: absent\n")
 	badConfig := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(badConfig, []byte("kafka: { a: { brokers: [b] } }\nroutes: []\n"), 0o600); err != nil {
@@ -28,6 +33,7 @@ func TestValidateConfig(t *testing.T) {
 	}{
 		{"good", []string{"-c", good}, nil, 0, "ok  " + good + ": 1 routes, 1 rulesets", ""},
 		{"broken ruleset", []string{"-c", brokenRuleset}, nil, 1, "", `orders.yaml:4:14: unknown mask type "no_such_mask"`},
+		{"broken unused ruleset", []string{"-c", brokenUnused}, nil, 1, "orders.yaml: ", "unused.yaml:4:14: "},
 		{"missing ruleset", []string{"-c", missing}, nil, 1, "", `ruleset "absent" (used by route other) not found`},
 		{"bad config", []string{"-c", badConfig}, nil, 1, "", `broker "b" is not host:port`},
 		{"secrets missing", []string{"-c", good, "-secrets"}, nil, 1, "", "no run secret"},

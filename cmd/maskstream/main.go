@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -31,7 +32,7 @@ type cliEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// stdinIsTerminal / stderrIsTerminal decide progress output.
+	// stderrIsTerminal decides progress output.
 	stderrIsTerminal bool
 }
 
@@ -45,7 +46,7 @@ func register(c *command) {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := stopOnSignal(context.Background())
 	defer stop()
 	env := &cliEnv{
 		stdin:            os.Stdin,
@@ -80,4 +81,48 @@ func runMain(ctx context.Context, env *cliEnv, args []string) int {
 		return 2
 	}
 	return c.run(ctx, env, args[1:])
+}
+
+// stopSignal is the cause of the context stopOnSignal ends.
+type stopSignal struct{ sig os.Signal }
+
+func (s stopSignal) Error() string { return s.sig.String() + " signal received" }
+
+// stopOnSignal returns a context that the first SIGINT or SIGTERM ends,
+// with a stopSignal as its cause. Only that first signal is caught: the
+// handling is given back before the context ends, so a second one kills
+// the process at once, as DESIGN §3.9 wants, in a command stuck in a read
+// or in a slow drain. run and demo subscribe channels of their own
+// (notifySignals) and keep catching: watchSignals drains on the first
+// signal and forces the exit on the second itself.
+func stopOnSignal(parent context.Context) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-c:
+			signal.Stop(c)
+			cancel(stopSignal{s})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(c)
+		cancel(nil)
+	}
+}
+
+// interruptedCode is the exit status of a command that ctx's end cut
+// short: 128 + the signal's number, as a shell reports a process the
+// signal killed (130 for Ctrl-C, 143 for SIGTERM); 130 when ctx ended
+// without a signal (tests).
+func interruptedCode(ctx context.Context) int {
+	var s stopSignal
+	if errors.As(context.Cause(ctx), &s) {
+		if n, ok := s.sig.(syscall.Signal); ok {
+			return 128 + int(n)
+		}
+	}
+	return 130
 }
