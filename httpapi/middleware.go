@@ -47,6 +47,45 @@ func (m *metrics) observe(route string, code int, d time.Duration) {
 	rs.seconds.Observe(d.Seconds())
 }
 
+// errorCodes are the 5xx codes the server answers with: 500 when a handler
+// fails or panics, 503 from /readyz. The HTTP-error alert reads their rate,
+// and rate() sees no rise in a series whose first sample is already 1, so
+// zeroErrors creates them at 0 before the first request.
+var errorCodes = [...]string{"500", "503"}
+
+// zeroErrors creates the errorCodes series of every route label the mux's
+// patterns give, plus "unmatched": routes × 2 series, a bounded set fixed
+// when the server is built. Other codes still appear with their first
+// request: no alert reads them.
+func (m *metrics) zeroErrors(patterns []string) {
+	routes := map[string]bool{"unmatched": true}
+	for _, p := range patterns {
+		if !isUnrouted(p) {
+			routes[p] = true
+		}
+	}
+	for route := range routes {
+		for _, code := range errorCodes {
+			m.requests.WithLabelValues(route, code)
+		}
+	}
+}
+
+// patternMux is a ServeMux that remembers its patterns: the mux cannot
+// list them, and zeroErrors needs them.
+type patternMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func newPatternMux() *patternMux { return &patternMux{ServeMux: http.NewServeMux()} }
+
+// Handle registers h for pattern and remembers the pattern.
+func (m *patternMux) Handle(pattern string, h http.Handler) {
+	m.ServeMux.Handle(pattern, h)
+	m.patterns = append(m.patterns, pattern)
+}
+
 func newMetrics(reg prometheus.Registerer, g prometheus.Gatherer) (*metrics, error) {
 	m := &metrics{gatherer: g}
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -225,7 +225,7 @@ func loadTLS(c *TLSConfig) (*tls.Config, error) {
 // routes builds the mux. Every pattern is the route label of the metrics
 // and the access log.
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := newPatternMux()
 	v1, ifm := apiV1, apiIFM
 
 	// Open unless protect_read (never a record value).
@@ -273,9 +273,10 @@ func (s *Server) routes() http.Handler {
 		if strings.HasPrefix(p, "/ifm") {
 			a = apiIFM
 		}
-		mux.Handle(p, s.unrouted(mux, a))
+		mux.Handle(p, s.unrouted(mux.ServeMux, a))
 	}
-	return s.observe(mux)
+	s.metrics.zeroErrors(mux.patterns)
+	return s.observe(mux.ServeMux)
 }
 
 // unroutedPatterns catch the paths and methods no route of the two APIs

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,6 +20,8 @@ import (
 	"github.com/maskstream/maskstream/config"
 	"github.com/maskstream/maskstream/engine"
 	"github.com/maskstream/maskstream/httpapi"
+	"github.com/maskstream/maskstream/httpapi/status"
+	"github.com/maskstream/maskstream/processor"
 	"github.com/maskstream/maskstream/rulesets"
 )
 
@@ -33,10 +36,12 @@ func init() {
 
 const serveUsage = `usage: maskstream serve -c maskstream.yaml
        maskstream serve -rulesets DIR [-data DIR] [-listen ADDR] [-insecure-no-auth | -token-env VAR]
+       [-log-format text|json] [-log-level info]
 
 Runs the HTTP server alone: the mask endpoint (POST /v1/mask/{ruleset} and
 DataMasque's /ifm/ruleset-plans/{name}/mask/), ruleset uploads, /healthz,
-/readyz and /metrics. With -c it reads the daemon's config file (its http,
+/readyz, /metrics and the status page at / (rulesets and their last reload;
+no routes). With -c it reads the daemon's config file (its http,
 rulesets_dir, data_dir, run_secret_file and limits; routes are ignored);
 without -c the flags describe a config-less server. Flags given with -c
 override the file.
@@ -45,18 +50,20 @@ The run secret comes from MASKSTREAM_RUN_SECRET, -secret-file or the
 config's run_secret_file. Without one the server starts only when requests
 may bring their own (-allow-request-secret or http.allow_request_secret).
 
-SIGHUP reloads the rulesets dir. SIGINT/SIGTERM stop the server: it stops
-accepting connections and lets in-flight requests finish (for up to 15s,
-then cuts them); a second signal stops it at once.
+SIGHUP reloads the rulesets dir; it is also reloaded when its files change,
+and maskstream_ruleset_reloads_total counts each reload. SIGINT/SIGTERM stop
+the server: it stops accepting connections and lets in-flight requests
+finish (for up to 15s, then cuts them); a second signal stops it at once.
 
 Flags:
 `
 
 // serveFlags are serve's command line.
 type serveFlags struct {
-	config, rulesets, data, listen, secretFile, tokenEnv, logLevel string
-	insecure, allowRequestSecret                                   bool
-	set                                                            map[string]bool
+	config, rulesets, data, listen, secretFile, tokenEnv string
+	logFormat, logLevel                                  string
+	insecure, allowRequestSecret                         bool
+	set                                                  map[string]bool
 }
 
 func runServe(ctx context.Context, env *cliEnv, args []string) int {
@@ -68,6 +75,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fs.StringVar(&f.listen, "listen", "", "listen `address` (default "+httpapi.DefaultListen+"; 127.0.0.1:8080 with -insecure-no-auth)")
 	fs.StringVar(&f.secretFile, "secret-file", "", "read the run secret from this `file` (else MASKSTREAM_RUN_SECRET)")
 	fs.StringVar(&f.tokenEnv, "token-env", "", "accept the bearer token held in this environment `variable`, with scopes mask, admin and read")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.BoolVar(&f.insecure, "insecure-no-auth", false, "serve without tokens (loopback addresses only)")
 	fs.BoolVar(&f.allowRequestSecret, "allow-request-secret", false, "let mask requests carry their own run_secret")
@@ -80,7 +88,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 
-	log, err := newServeLogger(env, f.logLevel)
+	log, err := newLogger(env.stderr, f.logFormat, f.logLevel)
 	if err != nil {
 		fmt.Fprintln(env.stderr, "maskstream serve:", err)
 		return 2
@@ -181,6 +189,7 @@ func httpapiConfigFrom(c *config.Config) httpapi.Config {
 }
 
 func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) error {
+	startedAt := time.Now()
 	setup, err := serveSetupFrom(f)
 	if err != nil {
 		return err
@@ -224,24 +233,39 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := httpapi.New(setup.http, httpapi.Deps{Store: store, Secret: sec, Registerer: reg, Logger: log, Getenv: env.getenv})
+	// The processor's metrics without a processor: only the reload
+	// counter gets series (both results at 0), so the reload-failed alert
+	// works for serve as for run; the per-route families stay empty.
+	metrics, err := processor.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	src := status.SourceFunc(func() status.Snapshot {
+		return status.Snapshot{Version: version, Mode: "serve", StartedAt: startedAt,
+			Routes: []status.Route{}, Rulesets: status.FromEntries(store.List())}
+	})
+	srv, err := httpapi.New(setup.http, httpapi.Deps{
+		Store: store, Secret: sec, Registerer: reg, Gatherer: reg, Logger: log, Getenv: env.getenv,
+		StatusHandler: status.Handler(src),
+	})
 	if err != nil {
 		return err
 	}
 
-	// SIGHUP reloads the rulesets dir; the goroutine ends with serve.
+	// The watcher reloads (and counts) on file change and on SIGHUP, as
+	// under run; the goroutines end with serve.
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
+	watcher := processor.NewWatcher(store, setup.rulesetsDir, rulesetsPollInterval, metrics, log)
+	wg.Go(func() { watcher.Run(ctx) })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		for {
 			select {
 			case <-ctx.Done():
@@ -251,27 +275,15 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 				}
 				return
 			case <-hup:
-				if err := store.Reload(); err != nil {
-					log.Error("ruleset reload: some files failed and keep their previous version", "error", err.Error())
-				} else {
-					log.Info("rulesets reloaded", "count", len(store.List()))
-				}
+				log.Info("SIGHUP: reloading rulesets")
+				watcher.Trigger()
 			}
 		}
-	}()
+	})
 	return srv.ListenAndServe(ctx)
 }
 
 func isUnder(path, dir string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
-}
-
-// newServeLogger logs text lines to stderr at level.
-func newServeLogger(env *cliEnv, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("-log-level %q: use debug, info, warn or error", level)
-	}
-	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: l})), nil
 }

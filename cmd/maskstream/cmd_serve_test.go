@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -43,7 +44,8 @@ rules:
 `
 )
 
-var listenRE = regexp.MustCompile(`msg="http server listening" addr=(\S+)`)
+// listenRE finds the listen address in text or JSON log lines.
+var listenRE = regexp.MustCompile(`msg="http server listening" addr=(\S+)|"msg":"http server listening","addr":"([^"]+)"`)
 
 // startServe runs `maskstream serve args...` in-process and returns the
 // server's base URL, its stderr and a func that stops it and returns the
@@ -75,7 +77,7 @@ func startServe(t *testing.T, vars map[string]string, args ...string) (string, *
 	for {
 		if m := listenRE.FindStringSubmatch(stderr.String()); m != nil {
 			t.Cleanup(func() { stop() })
-			return "http://" + m[1], stderr, stop
+			return "http://" + m[1] + m[2], stderr, stop
 		}
 		select {
 		case c := <-code:
@@ -181,6 +183,8 @@ func TestServeReloadsOnSIGHUP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("sends a signal to the test process")
 	}
+	// Polled once an hour: only the signal can load more.yaml.
+	setPollInterval(t, time.Hour)
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "rules")
 	writeServeFile(t, filepath.Join(rules, "people.yaml"), serveTestYAML)
@@ -221,6 +225,7 @@ func TestServeStartErrors(t *testing.T) {
 		{"broken ruleset", map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret}, []string{"-rulesets", filepath.Join(dir, "broken")}, 1, "bad.yaml:1:10"},
 		{"missing dir", map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret}, []string{"-rulesets", filepath.Join(dir, "nope")}, 1, "not a readable folder"},
 		{"insecure on all interfaces", map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret}, []string{"-rulesets", filepath.Join(dir, "rules"), "-insecure-no-auth", "-listen", ":0"}, 1, "loopback only"},
+		{"bad log format", nil, []string{"-log-format", "xml"}, 2, "use text or json"},
 		{"bad flag", nil, []string{"-nope"}, 2, "flag provided but not defined"},
 		{"stray argument", nil, []string{"extra"}, 2, "unexpected argument"},
 		{"help", nil, []string{"-h"}, 0, "usage: maskstream serve"},
@@ -256,5 +261,177 @@ func TestServeAllowRequestSecretWithoutServerSecret(t *testing.T) {
 	}
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+func setPollInterval(t *testing.T, d time.Duration) {
+	old := rulesetsPollInterval
+	rulesetsPollInterval = d
+	t.Cleanup(func() { rulesetsPollInterval = old })
+}
+
+// serveMetric reads one series' value from /metrics ("" when absent).
+func serveMetric(t *testing.T, base, series string) string {
+	t.Helper()
+	code, body := serveRequest(t, "GET", base+"/metrics", "", "")
+	if code != 200 {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	for line := range strings.Lines(body) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// TestServeMetricsAtZero: the counters the alerts read with increase()
+// and rate() exist at 0 on a fresh server, so their first event counts.
+func TestServeMetricsAtZero(t *testing.T) {
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "people.yaml"), serveTestYAML)
+	base, _, _ := startServe(t, map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret},
+		"-rulesets", dir, "-listen", "127.0.0.1:0", "-insecure-no-auth")
+	for _, series := range []string{
+		`maskstream_ruleset_reloads_total{result="ok"}`,
+		`maskstream_ruleset_reloads_total{result="error"}`,
+		`maskstream_http_requests_total{code="500",route="POST /v1/mask/{name}"}`,
+		`maskstream_http_requests_total{code="503",route="POST /v1/mask/{name}"}`,
+		`maskstream_http_requests_total{code="500",route="POST /ifm/ruleset-plans/{name}/mask/{$}"}`,
+		`maskstream_http_requests_total{code="503",route="GET /readyz"}`,
+		`maskstream_http_requests_total{code="500",route="GET /{$}"}`,
+		`maskstream_http_requests_total{code="500",route="unmatched"}`,
+	} {
+		if v := serveMetric(t, base, series); v != "0" {
+			t.Errorf("%s = %q, want 0 on a fresh server", series, v)
+		}
+	}
+	// The catch-all patterns are labelled "unmatched", never by pattern.
+	if v := serveMetric(t, base, `maskstream_http_requests_total{code="500",route="/v1/"}`); v != "" {
+		t.Errorf("a catch-all pattern has its own series: %s", v)
+	}
+}
+
+// TestServeCountsFailedReloadOnSIGHUP: a SIGHUP reload that fails counts
+// in ruleset_reloads_total{result="error"} (the reload-failed alert) and
+// shows on the status page, while the previous version keeps serving.
+func TestServeCountsFailedReloadOnSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends a signal to the test process")
+	}
+	setPollInterval(t, time.Hour)
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "people.yaml"), serveTestYAML)
+	base, _, _ := startServe(t, map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret},
+		"-rulesets", dir, "-listen", "127.0.0.1:0", "-insecure-no-auth")
+	writeServeFile(t, filepath.Join(dir, "people.yaml"), "version: 1.0\n")
+	p, _ := os.FindProcess(os.Getpid())
+	if err := p.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	errSeries := `maskstream_ruleset_reloads_total{result="error"}`
+	waitFor(t, 10*time.Second, "a failed reload counted", func() bool { return serveMetric(t, base, errSeries) == "1" })
+	if v := serveMetric(t, base, `maskstream_ruleset_reloads_total{result="ok"}`); v != "0" {
+		t.Errorf("ok reloads = %q, want 0", v)
+	}
+	st := serveStatus(t, base)
+	if len(st.Rulesets) != 1 || st.Rulesets[0].Name != "people" || st.Rulesets[0].LastResult != "failed" || st.Rulesets[0].Serial != 1 {
+		t.Errorf("status page rulesets after a failed reload: %+v", st.Rulesets)
+	}
+	code, body := serveRequest(t, "POST", base+"/v1/mask/people", "", `{"data":[{"name":"Ann"}]}`)
+	if code != 200 || !strings.Contains(body, "REDACTED") {
+		t.Fatalf("the previous version stopped serving: %d %s", code, body)
+	}
+}
+
+// TestServeReloadsOnFileChange: serve polls the rulesets dir as run does,
+// and counts what it reloads.
+func TestServeReloadsOnFileChange(t *testing.T) {
+	setPollInterval(t, 20*time.Millisecond)
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "people.yaml"), serveTestYAML)
+	base, _, _ := startServe(t, map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret},
+		"-rulesets", dir, "-listen", "127.0.0.1:0", "-insecure-no-auth")
+	writeServeFile(t, filepath.Join(dir, "more.yaml"), serveTestYAML)
+	waitFor(t, 10*time.Second, "more.yaml loaded", func() bool {
+		code, _ := serveRequest(t, "GET", base+"/v1/rulesets/more", "", "")
+		return code == 200
+	})
+	if v := serveMetric(t, base, `maskstream_ruleset_reloads_total{result="ok"}`); v == "0" || v == "" {
+		t.Errorf("ok reloads = %q after a file change, want at least 1", v)
+	}
+}
+
+type serveStatusJSON struct {
+	Mode     string            `json:"mode"`
+	Routes   []json.RawMessage `json:"routes"`
+	Rulesets []struct {
+		Name       string `json:"name"`
+		Serial     int64  `json:"serial"`
+		LastResult string `json:"last_result"`
+	} `json:"rulesets"`
+}
+
+func serveStatus(t *testing.T, base string) serveStatusJSON {
+	t.Helper()
+	code, body := serveRequest(t, "GET", base+"/status.json", "", "")
+	var st serveStatusJSON
+	if code != 200 {
+		t.Fatalf("/status.json: %d %s", code, body)
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("/status.json: %v\n%s", err, body)
+	}
+	return st
+}
+
+// TestServeStatusPage: GET / is run's status page, fed with serve's
+// rulesets and no routes.
+func TestServeStatusPage(t *testing.T) {
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "people.yaml"), serveTestYAML)
+	base, _, _ := startServe(t, map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret},
+		"-rulesets", dir, "-listen", "127.0.0.1:0", "-insecure-no-auth")
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(page), `id="routes-empty"`) {
+		t.Fatalf("GET /: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), page)
+	}
+	if code, _ := serveRequest(t, "GET", base+"/static/app.js", "", ""); code != 200 {
+		t.Errorf("GET /static/app.js: %d", code)
+	}
+	st := serveStatus(t, base)
+	if st.Mode != "serve" || st.Routes == nil || len(st.Routes) != 0 ||
+		len(st.Rulesets) != 1 || st.Rulesets[0].Name != "people" || st.Rulesets[0].LastResult != "ok" {
+		t.Fatalf("/status.json: %+v", st)
+	}
+}
+
+// TestServeLogFormatJSON: -log-format json makes every log line a JSON
+// object, as under run.
+func TestServeLogFormatJSON(t *testing.T) {
+	dir := t.TempDir()
+	writeServeFile(t, filepath.Join(dir, "people.yaml"), serveTestYAML)
+	base, stderr, stop := startServe(t, map[string]string{"MASKSTREAM_RUN_SECRET": serveTestSecret},
+		"-rulesets", dir, "-listen", "127.0.0.1:0", "-insecure-no-auth", "-log-format", "json")
+	serveRequest(t, "GET", base+"/healthz", "", "")
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d:\n%s", code, stderr.String())
+	}
+	lines := 0
+	for line := range strings.Lines(stderr.String()) {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["msg"] == nil || rec["level"] == nil {
+			t.Fatalf("not a JSON log line (%v): %q", err, line)
+		}
+		lines++
+	}
+	if lines < 3 {
+		t.Fatalf("only %d log lines:\n%s", lines, stderr.String())
 	}
 }
