@@ -97,21 +97,36 @@ func (m *Masker) MaskRecord(sec *Secret, r Record, o *CallOptions) (Record, erro
 		}
 		out.Value = v
 	}
-	if m.key != nil && r.Key != nil {
-		k, err := m.maskKey(sec, r.Key)
-		if err != nil {
-			return r, err
-		}
-		out.Key = k
+	k, err := m.MaskKey(sec, r.Key)
+	if err != nil {
+		return r, err
 	}
-	if m.MasksHeaders() && len(r.Headers) > 0 {
-		hs, err := m.maskHeaders(sec, r.Headers, r.Value)
-		if err != nil {
-			return r, err
-		}
-		out.Headers = hs
+	out.Key = k
+	hs, err := m.MaskHeaders(sec, r.Headers, r.Value)
+	if err != nil {
+		return r, err
 	}
+	out.Headers = hs
 	return out, nil
+}
+
+// MaskKey masks a record key as MaskRecord does. A nil key, or a ruleset
+// without key masks, gives key back as it is.
+func (m *Masker) MaskKey(sec *Secret, key []byte) ([]byte, error) {
+	if m.key == nil || key == nil {
+		return key, nil
+	}
+	return m.maskKey(sec, key)
+}
+
+// MaskHeaders masks a record's headers as MaskRecord does; doc is the
+// record's (unmasked) value, which header masks may read hash sources
+// from. When no header changes, hs itself comes back, not a copy.
+func (m *Masker) MaskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, error) {
+	if !m.MasksHeaders() || len(hs) == 0 {
+		return hs, nil
+	}
+	return m.maskHeaders(sec, hs, doc)
 }
 
 // maskKey masks a record key: as a JSON document when it parses as one (the

@@ -141,27 +141,37 @@ func (r *Route) maskOne(cp *compiled, rec *connectors.Record, res *result, opts 
 			r.log.Error("engine panicked on a record; sent to the dead letters", "topic", rec.Origin.Topic, "partition", rec.Origin.Partition, "offset", rec.Origin.Offset, "panic_type", fmt.Sprintf("%T", p))
 		}
 	}()
+	// Value, key and headers are masked as MaskRecord would, but the value
+	// into a pooled buffer the slot returns once the sink has acked it:
+	// MaskRecord allocates one per record.
 	var err error
-	if cp.valueOnly {
-		res.out = connectors.Record{Key: rec.Key, Headers: rec.Headers, Timestamp: rec.Timestamp}
-		if rec.Value != nil {
-			buf := getBuf()
-			var v []byte
-			v, err = cp.m.MaskValue((*buf)[:0], r.cfg.Secret, rec.Value, opts)
-			if err != nil {
-				putBuf(buf)
-			} else {
-				*buf = v
-				res.buf = buf
-				res.out.Value = v
-			}
+	res.out = connectors.Record{Key: rec.Key, Headers: rec.Headers, Timestamp: rec.Timestamp}
+	if rec.Value != nil {
+		buf := getBuf()
+		var v []byte
+		v, err = cp.m.MaskValue((*buf)[:0], r.cfg.Secret, rec.Value, opts)
+		if err != nil {
+			putBuf(buf)
+		} else {
+			*buf = v
+			res.buf = buf
+			res.out.Value = v
 		}
-	} else {
-		var out engine.Record
-		out, err = cp.m.MaskRecord(r.cfg.Secret, engine.Record{Key: rec.Key, Value: rec.Value, Headers: toEngineHeaders(rec.Headers)}, opts)
-		if err == nil {
-			res.out = connectors.Record{Key: out.Key, Value: out.Value, Headers: fromEngineHeaders(out.Headers), Timestamp: rec.Timestamp}
+	}
+	if err == nil && !cp.noKey {
+		res.out.Key, err = cp.m.MaskKey(r.cfg.Secret, rec.Key)
+	}
+	if err == nil && cp.masksHeaders && len(rec.Headers) > 0 {
+		in := toEngineHeaders(rec.Headers)
+		var out []engine.Header
+		out, err = cp.m.MaskHeaders(r.cfg.Secret, in, rec.Value)
+		if err == nil && (len(out) != len(in) || len(out) > 0 && &out[0] != &in[0]) {
+			res.out.Headers = fromEngineHeaders(out)
 		}
+	}
+	if err != nil && res.buf != nil {
+		putBuf(res.buf)
+		res.buf = nil
 	}
 	end = time.Now()
 	r.met.mask.Observe(end.Sub(start).Seconds())

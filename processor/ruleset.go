@@ -6,7 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/maskstream/maskstream/connectors"
 	"github.com/maskstream/maskstream/engine"
 	"github.com/maskstream/maskstream/rulesets"
 )
@@ -33,16 +32,10 @@ type compiled struct {
 	name   string
 	serial int64
 	m      *engine.Masker
-	// valueOnly: the ruleset masks neither keys nor headers, so the
-	// route masks the value into a reused buffer (MaskValue) instead of
-	// MaskRecord, which allocates.
-	valueOnly bool
-	// noKey: the ruleset leaves keys alone, so a record without headers
-	// needs only its value masked even when the ruleset may change
-	// headers (redact_secrets checks every header's name: with it on, as
-	// by default, valueOnly is false).
-	noKey  bool
-	nrules int
+	// noKey: the ruleset leaves keys alone; masksHeaders: it may change
+	// headers (header rules, or redact_secrets checking their names).
+	noKey, masksHeaders bool
+	nrules              int
 	// counters are fields_masked_total{ruleset,rule}, index-aligned with
 	// the masker's rules.
 	counters []prometheus.Counter
@@ -53,13 +46,13 @@ func newCompiled(e *rulesets.Entry[*engine.Masker], m *Metrics) (*compiled, erro
 		return nil, fmt.Errorf("processor: ruleset has no compiled form")
 	}
 	c := &compiled{
-		name:   e.Name,
-		serial: e.Serial,
-		m:      e.Compiled,
-		noKey:  !e.Compiled.MasksKey(),
-		nrules: e.Compiled.NumRules(),
+		name:         e.Name,
+		serial:       e.Serial,
+		m:            e.Compiled,
+		noKey:        !e.Compiled.MasksKey(),
+		masksHeaders: e.Compiled.MasksHeaders(),
+		nrules:       e.Compiled.NumRules(),
 	}
-	c.valueOnly = c.noKey && !e.Compiled.MasksHeaders()
 	for i, n := range e.Compiled.RuleNames() {
 		if n == "" {
 			n = fmt.Sprintf("rule%d", i+1)
@@ -67,12 +60,6 @@ func newCompiled(e *rulesets.Entry[*engine.Masker], m *Metrics) (*compiled, erro
 		c.counters = append(c.counters, m.FieldsMasked.WithLabelValues(e.Name, n))
 	}
 	return c, nil
-}
-
-// valueOnlyFor reports whether rec may take the value-only path: MaskRecord
-// would change nothing but its value.
-func (c *compiled) valueOnlyFor(rec *connectors.Record) bool {
-	return c.valueOnly || c.noKey && len(rec.Headers) == 0
 }
 
 // binding holds the ruleset a route masks with; reloads swap it without
