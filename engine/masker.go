@@ -158,15 +158,7 @@ func (m *Masker) maskKey(sec *Secret, key []byte) ([]byte, error) {
 func (m *Masker) maskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, error) {
 	var out []Header
 	for i, h := range hs {
-		var pipe Pipeline
-		found := false
-		for _, hr := range m.headers {
-			if strings.EqualFold(hr.name, h.Key) {
-				pipe, found = hr.pipe, true
-				break
-			}
-		}
-		redact := !found && m.prog.redact && isSecretKey([]byte(h.Key))
+		pipe, found, redact := m.headerMasks(h.Key)
 		if !found && !redact {
 			if out != nil {
 				out = append(out, h)
@@ -194,6 +186,25 @@ func (m *Masker) maskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, er
 		return hs, nil
 	}
 	return out, nil
+}
+
+// headerMasks says what the ruleset does to a header named name: the
+// masks of the header rule that names it (found), else whether
+// redact_secrets replaces it.
+func (m *Masker) headerMasks(name string) (pipe Pipeline, found, redact bool) {
+	for _, hr := range m.headers {
+		if strings.EqualFold(hr.name, name) {
+			return hr.pipe, true, false
+		}
+	}
+	return nil, false, m.prog.redact && isSecretKey([]byte(name))
+}
+
+// MasksHeader reports whether MaskHeaders may change a header named name,
+// so a caller holding headers of another type can skip converting them.
+func (m *Masker) MasksHeader(name string) bool {
+	_, found, redact := m.headerMasks(name)
+	return found || redact
 }
 
 // runText masks a key or header value given as text.

@@ -142,6 +142,20 @@ func TestRedactSecretsHeaders(t *testing.T) {
 					t.Errorf("input header %d changed to %s: %s", i, hs[i].Key, hs[i].Value)
 				}
 			}
+			// The processor skips headers MasksHeader says pass: it must
+			// say true for every header MaskRecord changed or dropped.
+			kept := map[string]string{}
+			for _, h := range out.Headers {
+				kept[h.Key] = string(h.Value)
+			}
+			for _, h := range in() {
+				if v, ok := kept[h.Key]; (!ok || v != string(h.Value)) && !m.MasksHeader(h.Key) {
+					t.Errorf("MasksHeader(%q) = false, but MaskRecord changed it", h.Key)
+				}
+			}
+			if m.MasksHeader("trace") != strings.Contains(tt.ruleset, "name: trace") {
+				t.Errorf("MasksHeader(trace) = %v for %s", m.MasksHeader("trace"), tt.name)
+			}
 		})
 	}
 

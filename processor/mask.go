@@ -161,7 +161,7 @@ func (r *Route) maskOne(cp *compiled, rec *connectors.Record, res *result, opts 
 	if err == nil && !cp.noKey {
 		res.out.Key, err = cp.m.MaskKey(r.cfg.Secret, rec.Key)
 	}
-	if err == nil && cp.masksHeaders && len(rec.Headers) > 0 {
+	if err == nil && cp.masksHeaders && anyHeaderMasked(cp.m, rec.Headers) {
 		in := toEngineHeaders(rec.Headers)
 		var out []engine.Header
 		out, err = cp.m.MaskHeaders(r.cfg.Secret, in, rec.Value)
@@ -181,6 +181,18 @@ func (r *Route) maskOne(cp *compiled, rec *connectors.Record, res *result, opts 
 		res.msg = err.Error()
 	}
 	return end
+}
+
+// anyHeaderMasked reports whether the ruleset may change one of hs, so
+// records whose headers all pass (the common case: tracing headers under
+// redact_secrets) are not converted for the engine.
+func anyHeaderMasked(m *engine.Masker, hs []connectors.Header) bool {
+	for _, h := range hs {
+		if m.MasksHeader(h.Key) {
+			return true
+		}
+	}
+	return false
 }
 
 func toEngineHeaders(hs []connectors.Header) []engine.Header {
