@@ -39,6 +39,7 @@ func TestExamples(t *testing.T) {
 			t.Errorf("orders.yaml has %d rules, want 12 or more", m.NumRules())
 		}
 		counts := make([]uint32, m.NumRules())
+		namesKept := 0
 		emailRE := regexp.MustCompile(`[a-z0-9._]+@[a-z.]+`)
 		for i, in := range testenv.Orders(6, n) {
 			out, err := m.MaskValue(nil, testSecret, in, &CallOptions{Counts: counts})
@@ -53,9 +54,23 @@ func TestExamples(t *testing.T) {
 				t.Fatalf("record %d: invalid output: %v\n%s", i, err, out)
 			}
 			oc, gc := o["customer"].(map[string]any), g["customer"].(map[string]any)
-			for _, f := range []string{"customer_id", "email", "phone", "date_of_birth", "first_name", "last_name"} {
+			for _, f := range []string{"customer_id", "email", "phone", "date_of_birth"} {
 				if oc[f] == gc[f] {
 					t.Fatalf("record %d: customer.%s not masked", i, f)
+				}
+			}
+			// The names are drawn by customer_id alone, so the shipping
+			// name, drawn by the same masks, is the customer's fake name
+			// whatever the original names were: a draw that happens to
+			// be an original is kept everywhere, never redrawn in one
+			// place only (which would single it out).
+			name := gc["first_name"].(string) + " " + gc["last_name"].(string)
+			if ship := g["shipping"].(map[string]any)["name"]; ship != name {
+				t.Fatalf("record %d: shipping.name %q is not the customer's masked name %q", i, ship, name)
+			}
+			for _, f := range []string{"first_name", "last_name"} {
+				if oc[f] == gc[f] {
+					namesKept++
 				}
 			}
 			op, gp := o["payment"].(map[string]any), g["payment"].(map[string]any)
@@ -83,6 +98,9 @@ func TestExamples(t *testing.T) {
 			if c == 0 {
 				t.Errorf("rule %s masked nothing in %d records", m.RuleNames()[r], n)
 			}
+		}
+		if namesKept > n/50 {
+			t.Errorf("%d of %d customer names drew their original: more than chance", namesKept, 2*n)
 		}
 	})
 }

@@ -239,6 +239,17 @@ func (c *Ctx) hashInput() []byte {
 	return c.hash
 }
 
+// redraws reports whether a generator may draw again when its output
+// equals the value it replaces: only when that value is its own hash
+// input. With hash_sources the output must be a function of them alone.
+// A redraw would make it depend on the value as well, and the value then
+// shows through wherever one entity's hash sources meet two values: a
+// rule that redraws a customer's surname and a concat that joins the same
+// draw into the shipping name would disagree exactly when the draw was
+// the real surname, and so name it. The plain draw equals the value no
+// more often than it equals any other, which tells a reader nothing.
+func (c *Ctx) redraws() bool { return c.hashInput() == nil }
+
 // payHash computes the hash input the Ctx is owed (see owe).
 func (c *Ctx) payHash() []byte {
 	c.hash = c.owe.hashInput(int(c.oweRule), c.owePath, c.oweOrig)

@@ -64,6 +64,6 @@ func newFromFile(p *Params) (Mask, error) {
 
 func (m fromFile) Apply(c *Ctx, v Value) (Value, error) {
 	r := c.Rand()
-	out := genAvoid(v.Text(), m.space, func() string { return m.vals[r.IntN(len(m.vals))] })
+	out := genAvoid(c, v.Text(), m.space, func() string { return m.vals[r.IntN(len(m.vals))] })
 	return genText(v, out, "a number needs a seed_column of numbers")
 }

@@ -56,7 +56,7 @@ func (m fromFormatString) Apply(c *Ctx, v Value) (Value, error) {
 func genAvoidFormat(c *Ctx, f *genFormat, orig Value) string {
 	r := c.Rand()
 	b := f.generate(r, c.room(f.maxLen))
-	if f.space >= genAvoidSpace {
+	if avoids(c, f.space) {
 		o := orig.Text()
 		for i := 0; i < 16 && string(b) == o; i++ {
 			b = f.generate(r, b[:0])

@@ -27,16 +27,23 @@ func genText(in Value, text, hint string) (Value, error) {
 const genAvoidSpace = 100
 
 // genAvoid draws until the result differs from orig, when the mask can
-// produce at least genAvoidSpace outcomes: a mask that replaces a whole
-// value should not hand the original back. A few draws suffice; the bound
-// keeps a pathological seed list (every row the same) from spinning.
-func genAvoid(orig string, space float64, draw func() string) string {
+// produce at least genAvoidSpace outcomes and its value is its own hash
+// input (Ctx.redraws): a mask that replaces a whole value should not hand
+// the original back. A few draws suffice; the bound keeps a pathological
+// seed list (every row the same) from spinning.
+func genAvoid(c *Ctx, orig string, space float64, draw func() string) string {
 	s := draw()
-	if space < genAvoidSpace {
+	if !avoids(c, space) {
 		return s
 	}
 	for i := 0; i < 16 && s == orig; i++ {
 		s = draw()
 	}
 	return s
+}
+
+// avoids reports whether a generator with space outcomes redraws an
+// output equal to the value it replaces (genAvoid).
+func avoids(c *Ctx, space float64) bool {
+	return space >= genAvoidSpace && c.redraws()
 }

@@ -195,7 +195,7 @@ func genRatToInt64(r *big.Rat, ceil bool) (int64, bool) {
 func (m fromRandomNumber) Apply(c *Ctx, v Value) (Value, error) {
 	r := c.Rand()
 	b := m.appendFormat(c.room(24), m.draw(r))
-	if float64(m.hi-m.lo)+1 >= genAvoidSpace { // as genAvoid
+	if avoids(c, float64(m.hi-m.lo)+1) {
 		o := v.Text()
 		for i := 0; i < 16 && string(b) == o; i++ {
 			b = m.appendFormat(b[:0], m.draw(r))

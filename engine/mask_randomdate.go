@@ -155,7 +155,7 @@ func (m fromRandomDate) Apply(c *Ctx, v Value) (Value, error) {
 	// (03/04/2024) gets a day of 12 or less, so the output is a real date
 	// under both readings (see detectDate).
 	ambiguous := format != nil && format.dayMonthAmbiguous
-	avoid := float64(m.hi-m.lo) >= genAvoidSpace
+	avoid := avoids(c, float64(m.hi-m.lo))
 	out, ok := "", false
 	for range 64 {
 		t := m.draw(r)
