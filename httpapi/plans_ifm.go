@@ -144,6 +144,9 @@ func (s *Server) ifmUpdate(patch bool) http.Handler {
 			s.notFound(w, apiIFM, name)
 			return
 		}
+		if s.refuseReadOnly(w, apiIFM, name) {
+			return
+		}
 		if patch && !pb.hasYAML && pb.opts == nil {
 			s.writeValue(w, apiIFM, http.StatusOK, s.ifmPlan(r, cur))
 			return

@@ -81,6 +81,9 @@ func (s *Server) v1Put(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, apiV1, http.StatusBadRequest, codeBadRequest, "the body is empty; send the ruleset YAML")
 		return
 	}
+	if s.refuseReadOnly(w, apiV1, name) {
+		return
+	}
 	_, existed := s.store.Get(name)
 	e, err := s.store.Update(name, rulesets.Update{Source: body})
 	if err != nil {
@@ -106,6 +109,19 @@ func (s *Server) v1Delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// refuseReadOnly answers 409 read_only when name is a file of the
+// rulesets dir. Handlers call it before the store validates the ruleset:
+// no body can change such a ruleset, so the caller should hear that rather
+// than the problems of a YAML that would be refused anyway. The store
+// checks again under its lock.
+func (s *Server) refuseReadOnly(w http.ResponseWriter, a api, name string) bool {
+	if e, ok := s.store.Get(name); ok && e.Source == rulesets.SourceFile {
+		s.storeError(w, a, name, rulesets.ErrReadOnly)
+		return true
+	}
+	return false
 }
 
 func (s *Server) notFound(w http.ResponseWriter, a api, name string) {

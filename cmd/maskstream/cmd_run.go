@@ -330,7 +330,9 @@ func logSummary(log *slog.Logger, cfg *config.Config, proc *processor.Processor,
 		"drain_timeout", cfg.DrainTimeout.String(), "max_record_bytes", cfg.Limits.MaxRecordBytes)
 }
 
-// ready is /readyz: every route running.
+// ready is /readyz: every route running. Running is not "connected": a
+// route waiting for its brokers is ready, so a broker outage does not take
+// the HTTP mask endpoint out of service (docs/http-api.md says so).
 func ready(p *processor.Processor) error {
 	for _, st := range p.Status() {
 		if st.State != processor.StateRunning {

@@ -41,10 +41,16 @@ const serveUsage = `usage: maskstream serve -c maskstream.yaml
 Runs the HTTP server alone: the mask endpoint (POST /v1/mask/{ruleset} and
 DataMasque's /ifm/ruleset-plans/{name}/mask/), ruleset uploads, /healthz,
 /readyz, /metrics and the status page at / (rulesets and their last reload;
-no routes). With -c it reads the daemon's config file (its http,
-rulesets_dir, data_dir, run_secret_file and limits; routes are ignored);
-without -c the flags describe a config-less server. Flags given with -c
-override the file.
+no routes). With -c it reads the daemon's config file and uses its http,
+rulesets_dir, data_dir, run_secret_file and limits. The whole file is
+checked as "maskstream run" checks it, routes included (a route naming an
+undefined cluster stops the start), but routes are not run and no broker
+is contacted. Without -c the flags describe a config-less server. Flags
+given with -c override the file.
+
+A server with no ruleset answers every mask request 404: serve warns at
+start when it has none. The rulesets dir is read flat (subfolders are not
+read): from the repo, name rulesets/examples, not rulesets/.
 
 The run secret comes from MASKSTREAM_RUN_SECRET, -secret-file or the
 config's run_secret_file. Without one the server starts only when requests
@@ -223,13 +229,16 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 				continue
 			}
 			fatal = true
-			fmt.Fprintln(env.stderr, fe.Error())
+			printRulesetErrors(env.stderr, fe)
 		}
 		if fatal {
 			return errors.New("the rulesets dir has rulesets with errors (listed above); fix them (maskstream validate) and start again")
 		}
 	}
 	log.Info("rulesets loaded", "count", len(store.List()))
+	if len(store.List()) == 0 {
+		warnNoRulesets(log, setup.rulesetsDir)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -253,15 +262,15 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 	}
 
 	// The watcher reloads (and counts) on file change and on SIGHUP, as
-	// under run; the goroutines end with serve.
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	// under run; the goroutines end with serve. The server runs on a
+	// context of its own, ended only after the stop is logged: ending it
+	// with the signal's would let "http server stopped" come first.
+	srvCtx, stopServer := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer cancel()
+	defer stopServer()
 	watcher := processor.NewWatcher(store, setup.rulesetsDir, rulesetsPollInterval, metrics, log)
-	wg.Go(func() { watcher.Run(ctx) })
+	wg.Go(func() { watcher.Run(srvCtx) })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -269,10 +278,11 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 		for {
 			select {
 			case <-ctx.Done():
-				if parent.Err() != nil {
-					// main has given the signals back: a second one kills.
-					log.Info("stopping: letting in-flight requests finish; a second signal stops at once")
-				}
+				// main has given the signals back: a second one kills.
+				log.Info("stopping: letting in-flight requests finish; a second signal stops at once")
+				stopServer()
+				return
+			case <-srvCtx.Done(): // the server failed
 				return
 			case <-hup:
 				log.Info("SIGHUP: reloading rulesets")
@@ -280,7 +290,48 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 			}
 		}
 	})
-	return srv.ListenAndServe(ctx)
+	return srv.ListenAndServe(srvCtx)
+}
+
+// warnNoRulesets says why a server that just started will answer every
+// mask request 404, and how to fix it. The usual cause is a folder of
+// folders: the rulesets dir is read flat, so -rulesets naming the repo's
+// rulesets/ (Go code, examples/ under it) finds nothing.
+func warnNoRulesets(log *slog.Logger, dir string) {
+	var args []any
+	if dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		args = append(args, "dir", dir)
+		if sub := subdirWithRulesets(dir); sub != "" {
+			args = append(args, "hint", "subfolders are not read; for the rulesets in "+filepath.Base(sub)+"/, start with -rulesets "+sub)
+		}
+	}
+	log.Warn("no rulesets: the rulesets dir holds no *.yaml file, so every mask request answers 404; "+
+		"add ruleset files there (loaded within a second), upload one (PUT /v1/rulesets/{name}), "+
+		"or name a folder of rulesets with -rulesets or rulesets_dir (the repo's are in rulesets/examples)", args...)
+}
+
+// subdirWithRulesets returns the first folder directly under dir that
+// holds a ruleset file, or "".
+func subdirWithRulesets(dir string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		for _, pat := range []string{"*.yaml", "*.yml"} {
+			if m, _ := filepath.Glob(filepath.Join(sub, pat)); len(m) > 0 {
+				return sub
+			}
+		}
+	}
+	return ""
 }
 
 func isUnder(path, dir string) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -59,7 +60,7 @@ func runValidateConfig(_ context.Context, env *cliEnv, args []string) int {
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(env.stderr, "%s: warning: %s\n", *file, w)
 	}
-	ok := validateConfigRulesets(env, cfg)
+	nrulesets, ok := validateConfigRulesets(env, cfg)
 	if *secrets {
 		if _, _, err := readRunSecret(env, cfg.RunSecretFile); err != nil {
 			fmt.Fprintf(env.stderr, "%s: run secret: %v\n", *file, err)
@@ -74,15 +75,18 @@ func runValidateConfig(_ context.Context, env *cliEnv, args []string) int {
 		return 1
 	}
 	fmt.Fprintf(env.stdout, "ok  %s: %d routes, %d rulesets, %d kafka clusters, %d nats servers, http %s\n",
-		*file, len(cfg.Routes), len(cfg.Rulesets()), len(cfg.Kafka), len(cfg.NATS), onOff(cfg.HTTP != nil))
+		*file, len(cfg.Routes), nrulesets, len(cfg.Kafka), len(cfg.NATS), onOff(cfg.HTTP != nil))
 	return 0
 }
 
 // validateConfigRulesets loads rulesets_dir the way run and serve do at
 // start (the same store and compiler, without the data dir: stored plans
 // that fail only get a warning there), printing every error with its
-// position, then checks that the routes' rulesets are among the files.
-func validateConfigRulesets(env *cliEnv, cfg *config.Config) bool {
+// position, then checks that the routes' rulesets are among the files. It
+// returns how many rulesets loaded: the summary line counts those, not the
+// names the routes use, so a config without routes does not read as
+// having no rulesets.
+func validateConfigRulesets(env *cliEnv, cfg *config.Config) (int, bool) {
 	store := rulesets.NewStore(rulesets.StoreConfig{Dir: cfg.RulesetsDir},
 		processor.Compiler(cfg.Limits.MaxRecordBytes, cfg.Limits.MaxDepth))
 	ok := true
@@ -90,19 +94,15 @@ func validateConfigRulesets(env *cliEnv, cfg *config.Config) bool {
 		var le rulesets.LoadError
 		if !errors.As(err, &le) {
 			fmt.Fprintf(env.stderr, "%s: %v\n", cfg.File, err)
-			return false
+			return 0, false
 		}
 		for _, fe := range le {
-			for _, e := range rulesets.Errors(fe.Err) {
-				if e.Pos.File == "" {
-					e = &rulesets.Error{Pos: rulesets.Pos{File: fe.Path, Line: e.Pos.Line, Col: e.Pos.Col}, Msg: e.Msg}
-				}
-				fmt.Fprintln(env.stderr, e.Error())
-			}
+			printRulesetErrors(env.stderr, fe)
 		}
 		ok = false
 	}
-	for _, e := range store.List() {
+	loaded := store.List()
+	for _, e := range loaded {
 		fmt.Fprintf(env.stdout, "ok  %s: %d rules\n", e.Path, len(e.Ruleset.Rules))
 	}
 	for _, name := range cfg.Rulesets() {
@@ -118,10 +118,24 @@ func validateConfigRulesets(env *cliEnv, cfg *config.Config) bool {
 				users += " " + r.Name
 			}
 		}
-		fmt.Fprintf(env.stderr, "%s: ruleset %q (used by route%s) not found: rulesets_dir %s has no %s.yaml\n", cfg.File, name, users, cfg.RulesetsDir, name)
+		fmt.Fprintf(env.stderr, "%s: ruleset %q (used by route%s) not found: rulesets_dir %s has no %s.yaml; add it there (rulesets/examples has ready ones to copy), point rulesets_dir at the folder that has it, or name another ruleset\n",
+			cfg.File, name, users, cfg.RulesetsDir, name)
 		ok = false
 	}
-	return ok
+	return len(loaded), ok
+}
+
+// printRulesetErrors prints a ruleset file's problems one a line, as
+// file:line:col: problem, the form "maskstream validate" prints. The
+// FileError's own text would say the path twice ("rulesets: loading
+// f.yaml: f.yaml:1:1: ..."), and only on its first line.
+func printRulesetErrors(w io.Writer, fe *rulesets.FileError) {
+	for _, e := range rulesets.Errors(fe.Err) {
+		if e.Pos.File == "" {
+			e = &rulesets.Error{Pos: rulesets.Pos{File: fe.Path, Line: e.Pos.Line, Col: e.Pos.Col}, Msg: e.Msg}
+		}
+		fmt.Fprintln(w, e.Error())
+	}
 }
 
 // hasRulesetFile reports whether dir has a file for ruleset name.
