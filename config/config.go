@@ -19,6 +19,9 @@ const (
 	DefaultMaxDepth       = 128     // engine.DefaultMaxDepth
 	DefaultMaxDeliveries  = 5
 	DefaultDrainTimeout   = 30 * time.Second
+	// DefaultAckWait is a JetStream consumer's ack wait
+	// (connectors/nats.DefaultAckWait).
+	DefaultAckWait        = 30 * time.Second
 	DefaultLaneQueue      = 1024
 	DefaultKafkaStart     = StartEarliest
 	DefaultKafkaTopicTmpl = "{topic}.masked"
@@ -158,6 +161,10 @@ type Source struct {
 	Durable string
 	Subject string
 	Queue   string
+	// AckWait is a JetStream consumer's ack wait: how soon the messages
+	// of an instance that died go to another. Load sets DefaultAckWait
+	// for a JetStream source that leaves it out.
+	AckWait time.Duration
 
 	Pos Pos
 }

@@ -96,6 +96,12 @@ func TestLoadBad(t *testing.T) {
 		file string
 		want []string // each is a substring of one error, in order
 	}{
+		{"ack-wait.bad.yaml", []string{
+			`7:11: route "short" from ack_wait 500ms is under 1s: use 1s or more`,
+			`11:11: route "long" from ack_wait 2h0m0s is over 1h0m0s`,
+			`15:11: route "core" from: ack_wait needs stream; core NATS has no acknowledgements`,
+			`19:11: route "kafka" from: ack_wait is a NATS setting; a Kafka source takes topics`,
+		}},
 		{"compression.bad.yaml", []string{
 			`7:9: route "typo" to compression "lz5" is unknown; use none, gzip, snappy, lz4 or zstd`,
 			`9:18: route "typo" dead_letter compression "zstandard" is unknown`,
@@ -186,6 +192,29 @@ func TestLoadBad(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadAckWait: a JetStream source's ack_wait is taken as given, and
+// left out it is the default, which the connector would use too.
+func TestLoadAckWait(t *testing.T) {
+	c, err := Load("testdata/ack-wait.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []time.Duration{2 * time.Minute, DefaultAckWait} {
+		if got := c.Routes[i].From.AckWait; got != want {
+			t.Errorf("route %s ack_wait = %v, want %v", c.Routes[i].Name, got, want)
+		}
+	}
+	full, err := Load("testdata/full.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range full.Routes {
+		if !r.From.IsJetStream() && r.From.AckWait != 0 {
+			t.Errorf("route %s is not JetStream but has ack_wait %v", r.Name, r.From.AckWait)
+		}
 	}
 }
 

@@ -73,6 +73,9 @@ func (r *Route) applyDefaults() {
 	if f.IsJetStream() && f.Start == "" {
 		f.Start = StartEarliest
 	}
+	if f.IsJetStream() && f.AckWait == 0 {
+		f.AckWait = DefaultAckWait
+	}
 	if r.To.Kafka != "" && r.To.Topic == "" {
 		r.To.Topic = DefaultKafkaTopicTmpl
 	}

@@ -257,6 +257,7 @@ func (d *decoder) source(n *yaml.Node, what string) Source {
 		"durable":     func(v *yaml.Node) { s.Durable = d.str(v, what+" durable") },
 		"subject":     func(v *yaml.Node) { s.Subject = d.str(v, what+" subject") },
 		"queue":       func(v *yaml.Node) { s.Queue = d.str(v, what+" queue") },
+		"ack_wait":    func(v *yaml.Node) { s.AckWait = d.duration(v, what+" ack_wait") },
 	}, map[string]string{
 		"topic": "a Kafka source lists its topics: write topics: [name] (or topic_regex)",
 	})

@@ -19,6 +19,11 @@ const (
 	maxWorkers          = 1024
 	maxLaneQueue        = 1 << 20
 	maxLinger           = time.Second
+	// minAckWait is connectors/nats.MinAckWait; maxAckWait catches a
+	// unit slip (30m for 30s): a crashed instance's messages would wait
+	// that long before another instance gets them.
+	minAckWait = time.Second
+	maxAckWait = time.Hour
 )
 
 // kafkaCodecs are the compression codecs connectors/kafka produces with.
@@ -254,7 +259,7 @@ func (c *Config) validateSource(r *Route, what string, pos posFunc) {
 		if c.Kafka[f.Kafka] == nil {
 			pos(f.Pos, "%s names kafka cluster %q, which is not defined under kafka:%s", what, f.Kafka, defined(c.Kafka))
 		}
-		for _, k := range []keySet{{"stream", f.Stream != ""}, {"durable", f.Durable != ""}, {"subject", f.Subject != ""}, {"queue", f.Queue != ""}} {
+		for _, k := range []keySet{{"stream", f.Stream != ""}, {"durable", f.Durable != ""}, {"subject", f.Subject != ""}, {"queue", f.Queue != ""}, {"ack_wait", f.AckWait != 0}} {
 			if k.set {
 				pos(f.Pos, "%s: %s is a NATS setting; a Kafka source takes topics or topic_regex, group and start", what, k.key)
 			}
@@ -301,6 +306,12 @@ func (c *Config) validateSource(r *Route, what string, pos posFunc) {
 		if f.Start != StartEarliest && f.Start != StartLatest {
 			pos(f.Pos, "%s start %q must be earliest or latest", what, f.Start)
 		}
+		switch {
+		case f.AckWait < minAckWait:
+			pos(f.Pos, "%s ack_wait %v is under %v: use %v or more (maskstream keeps the messages it holds alive, so a shorter one gains nothing)", what, f.AckWait, minAckWait, minAckWait)
+		case f.AckWait > maxAckWait:
+			pos(f.Pos, "%s ack_wait %v is over %v: the messages of an instance that dies would wait that long before another gets them; 30s to a few minutes is usual", what, f.AckWait, maxAckWait)
+		}
 		return
 	}
 	if f.Durable != "" {
@@ -308,6 +319,9 @@ func (c *Config) validateSource(r *Route, what string, pos posFunc) {
 	}
 	if f.Start != "" {
 		pos(f.Pos, "%s: start needs stream; a core NATS subscription only sees what is published while it runs", what)
+	}
+	if f.AckWait != 0 {
+		pos(f.Pos, "%s: ack_wait needs stream; core NATS has no acknowledgements", what)
 	}
 	if f.Subject == "" {
 		pos(f.Pos, "%s needs a subject to subscribe to, such as subject: \"events.>\"", what)

@@ -86,6 +86,18 @@ func kafkaSourceConfig(cfg *config.Config, rc *config.Route) kafka.SourceConfig 
 	}
 }
 
+func jetStreamSourceConfig(cfg *config.Config, rc *config.Route) nats.JetStreamSourceConfig {
+	f := &rc.From
+	return nats.JetStreamSourceConfig{
+		Stream:        f.Stream,
+		Durable:       f.Durable,
+		FilterSubject: f.Subject,
+		DeliverNew:    f.Start == config.StartLatest,
+		AckWait:       f.AckWait,
+		StopTimeout:   cfg.DrainTimeout,
+	}
+}
+
 // ownTopics are patterns of the topics route rc writes on the cluster it
 // reads with a topic_regex. Config validation refuses a fixed output the
 // regex matches, but a template's outputs ({topic}.masked) are only known
@@ -125,13 +137,7 @@ func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Log
 		return nil, err
 	}
 	if f.IsJetStream() {
-		return nats.NewJetStreamSource(server, nats.JetStreamSourceConfig{
-			Stream:        f.Stream,
-			Durable:       f.Durable,
-			FilterSubject: f.Subject,
-			DeliverNew:    f.Start == config.StartLatest,
-			StopTimeout:   cfg.DrainTimeout,
-		}, log)
+		return nats.NewJetStreamSource(server, jetStreamSourceConfig(cfg, rc), log)
 	}
 	return nats.NewCoreSource(server, nats.CoreSourceConfig{Subject: f.Subject, Queue: f.Queue, StopTimeout: cfg.DrainTimeout}, log)
 }

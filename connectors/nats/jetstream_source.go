@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,8 +29,10 @@ type JetStreamSourceConfig struct {
 	// stream's subjects when empty.
 	FilterSubject string
 	// AckWait is how long the server waits for an ack before it
-	// redelivers; 30s by default. It must cover masking and the sink's
-	// confirmation under load.
+	// redelivers; 30s by default, at least 1s. It need not cover a slow
+	// sink: the source keeps every message it holds alive (InProgress)
+	// until it acks or gives it back. It is how soon the messages of an
+	// instance that died, or lost the server, go to another.
 	AckWait time.Duration
 	// MaxDeliver caps deliveries of one message; unlimited (-1) by
 	// default, so a message is never dropped by the server.
@@ -41,6 +44,7 @@ type JetStreamSourceConfig struct {
 	// at most MaxAckPending.
 	Batch int
 	// FetchWait is how long one pull waits for messages; 5s by default.
+	// A graceful stop waits for the current pull, so it bounds that too.
 	FetchWait time.Duration
 	// DeliverNew starts a newly created consumer at the end of the stream
 	// instead of its first message. It has no effect on an existing
@@ -49,9 +53,16 @@ type JetStreamSourceConfig struct {
 	// Bind only binds to an existing consumer and never creates or
 	// updates one (for accounts that may not manage consumers).
 	Bind bool
-	// StopTimeout bounds Lane.Stop at the end of Run; 30s by default.
+	// StopTimeout bounds a graceful stop (the end of Run's ctx): the
+	// current pull finishing into the lane, then Lane.Stop. 30s by
+	// default.
 	StopTimeout time.Duration
 }
+
+// MinAckWait is the shortest AckWait: keeping messages alive costs one
+// InProgress per held message every AckWait/4 or so, and a pause of the
+// process (GC, a stalled host) longer than half of it redelivers them.
+const MinAckWait = time.Second
 
 // Default values of JetStreamSourceConfig fields left zero.
 const (
@@ -73,6 +84,9 @@ func (c JetStreamSourceConfig) Validate() error {
 	}
 	if c.AckWait < 0 || c.MaxAckPending < 0 || c.Batch < 0 || c.FetchWait < 0 || c.StopTimeout < 0 {
 		errs = append(errs, errors.New("nats: ack_wait, max_ack_pending, batch, fetch_wait and stop_timeout cannot be negative"))
+	}
+	if c.AckWait > 0 && c.AckWait < MinAckWait {
+		errs = append(errs, fmt.Errorf("nats: ack_wait %v is under %v: use at least %v (the source keeps held messages alive, so a short ack_wait gains nothing)", c.AckWait, MinAckWait, MinAckWait))
 	}
 	if c.FetchWait > 0 && c.FetchWait < 100*time.Millisecond {
 		errs = append(errs, errors.New("nats: fetch_wait under 100ms makes pulls spin: use at least 100ms"))
@@ -130,6 +144,7 @@ type JetStreamSource struct {
 	logger *slog.Logger
 	ran    atomic.Bool
 	errLog netx.ErrLimiter
+	held   heldSet
 	// closing is set by Close, so the disconnect it causes is not logged
 	// as an outage.
 	closing *atomic.Bool
@@ -200,30 +215,73 @@ func (s *JetStreamSource) bind(ctx context.Context) error {
 
 // Run opens the one lane and pulls into it until ctx ends or a fatal error
 // (the stream deleted, the bound consumer gone). Disconnects and timeouts
-// are retried with backoff. At the end it calls Lane.Stop, giving it
-// StopTimeout. It may be called once.
+// are retried with backoff. When ctx ends it makes no new pull, but lets
+// the current one finish (within FetchWait) and hands its messages to the
+// lane, then calls Lane.Stop: the lane drains them in order rather than
+// nak them for a redelivery behind later messages. StopTimeout from the
+// end of ctx, whatever is left is given back. It may be called once.
 func (s *JetStreamSource) Run(ctx context.Context, open func(connectors.LaneID) connectors.Lane) error {
 	if !s.ran.CompareAndSwap(false, true) {
 		return errors.New("nats: JetStreamSource.Run called twice: build a new source per run")
 	}
 	lane := open(s.lane)
-	err := s.pull(ctx, lane)
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StopTimeout)
-	defer cancel()
-	lane.Stop(stopCtx)
+	runCtx, endRun := context.WithCancel(ctx)
+	defer endRun()
+	hard, cancelHard := afterStop(runCtx, s.cfg.StopTimeout)
+	defer cancelHard()
+	// keepAlive outlives the pulls: the lane holds messages until its
+	// Stop returns, however long the sink takes.
+	kctx, stopKeep := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { s.keepAlive(kctx, s.ackWait()) })
+	err := s.pull(runCtx, hard, lane)
+	endRun() // after a fatal error, the stop's deadline starts now
+	lane.Stop(hard)
+	stopKeep()
+	wg.Wait()
 	return err
 }
 
-func (s *JetStreamSource) pull(ctx context.Context, lane connectors.Lane) error {
+// afterStop returns a context that ends d after ctx does: the hard
+// deadline of a graceful stop. The cancel func releases it.
+func afterStop(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var (
+		mu    sync.Mutex
+		timer *time.Timer
+	)
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if hard.Err() == nil {
+			timer = time.AfterFunc(d, cancel)
+		}
+	})
+	return hard, func() {
+		stop()
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+// pull fetches into the lane until ctx ends. A pull runs under hard, not
+// ctx: cut short, the server would go on sending to it after the client
+// stopped listening, and those messages would come back only after
+// AckWait, behind later ones.
+func (s *JetStreamSource) pull(ctx, hard context.Context, lane connectors.Lane) error {
 	bo := &netx.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		fctx, cancel := context.WithTimeout(ctx, s.cfg.FetchWait)
+		fctx, cancel := context.WithTimeout(hard, s.cfg.FetchWait)
 		batch, err := (*s.cons.Load()).Fetch(s.cfg.Batch, jetstream.FetchContext(fctx))
 		if err == nil {
-			err = s.deliver(ctx, lane, batch)
+			err = s.deliver(hard, lane, batch, cancel)
 			if err == nil {
 				err = batch.Error()
 			}
@@ -232,7 +290,7 @@ func (s *JetStreamSource) pull(ctx context.Context, lane connectors.Lane) error 
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, natsgo.ErrTimeout) || expiredBeforeFetch(err, fctx) {
+		if err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, natsgo.ErrTimeout) {
 			bo.Reset()
 			continue
 		}
@@ -243,18 +301,6 @@ func (s *JetStreamSource) pull(ctx context.Context, lane connectors.Lane) error 
 			return ctx.Err()
 		}
 	}
-}
-
-// expiredBeforeFetch tells the error jetstream gives a fetch whose
-// context's deadline has already passed when the pull is made. It happens
-// at shutdown: a Run ctx with a deadline can be past it for a moment
-// before ctx.Err() reports so. It is a pull that timed out, not a failure.
-func expiredBeforeFetch(err error, fctx context.Context) bool {
-	if !errors.Is(err, jetstream.ErrInvalidOption) {
-		return false
-	}
-	dl, ok := fctx.Deadline()
-	return ok && !time.Now().Before(dl)
 }
 
 // recover handles a failed pull: it returns a fatal error, or nil after
@@ -283,51 +329,82 @@ func (s *JetStreamSource) recover(ctx context.Context, err error) error {
 
 // deliver hands a pull's messages to the lane as they arrive: whatever is
 // already buffered goes in one Deliver, so a busy stream is delivered in
-// batches and a quiet one without waiting for the pull to fill.
-func (s *JetStreamSource) deliver(ctx context.Context, lane connectors.Lane, batch jetstream.MessageBatch) error {
-	msgs := batch.Messages()
-	buf := make([]*connectors.Record, 0, s.cfg.Batch)
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
+// batches and a quiet one without waiting for the pull to fill. A
+// goroutine takes each message off the pull as it comes and holds it, so
+// it is kept alive from then on, even while Deliver blocks on a full
+// lane. When the lane refuses (the hard deadline, the route failed),
+// deliver ends the pull and gives back what the lane did not take.
+func (s *JetStreamSource) deliver(ctx context.Context, lane connectors.Lane, batch jetstream.MessageBatch, endPull context.CancelFunc) error {
+	// A pull yields at most Batch messages: the goroutine never blocks,
+	// and it ends when the pull does.
+	in := make(chan *connectors.Record, s.cfg.Batch)
+	go func() {
+		defer close(in)
+		for m := range batch.Messages() {
+			if rec, ok := s.receive(m); ok {
+				in <- rec
+			}
 		}
-		err := lane.Deliver(ctx, buf)
-		buf = make([]*connectors.Record, 0, s.cfg.Batch)
+	}()
+	buf := make([]*connectors.Record, 0, s.cfg.Batch)
+	giveBack := func(err error) error {
+		endPull()
+		s.Abandon(buf)
+		for rec := range in {
+			s.Abandon([]*connectors.Record{rec})
+		}
 		return err
 	}
 	for {
 		var (
-			m  jetstream.Msg
-			ok bool
+			rec *connectors.Record
+			ok  bool
 		)
 		select {
-		case m, ok = <-msgs:
+		case rec, ok = <-in:
 		default:
-			if err := flush(); err != nil {
-				s.nakRest(msgs)
-				return err
+			if len(buf) > 0 {
+				err := lane.Deliver(ctx, buf)
+				// The lane owns buf now, and gave back what it did not take.
+				buf = make([]*connectors.Record, 0, s.cfg.Batch)
+				if err != nil {
+					return giveBack(err)
+				}
 			}
 			select {
-			case m, ok = <-msgs:
+			case rec, ok = <-in:
 			case <-ctx.Done():
-				s.nakRest(msgs)
-				return ctx.Err()
+				return giveBack(ctx.Err())
 			}
 		}
 		if !ok {
-			return flush()
+			if len(buf) == 0 {
+				return nil
+			}
+			return lane.Deliver(ctx, buf)
 		}
-		buf = append(buf, s.record(m))
+		buf = append(buf, rec)
 	}
 }
 
-// nakRest gives back messages received but never handed to the lane, so
-// they are redelivered soon rather than after AckWait (see Abandon for the
-// delay). The channel is closed by the fetch once its ctx ends.
-func (s *JetStreamSource) nakRest(msgs <-chan jetstream.Msg) {
-	for m := range msgs {
-		_ = m.NakWithDelay(s.cfg.FetchWait)
+// receive holds m and returns its record, or false for a redelivery of a
+// message held already, which is dropped (see heldSet.add).
+func (s *JetStreamSource) receive(m jetstream.Msg) (*connectors.Record, bool) {
+	rec := s.record(m)
+	if rec.Origin.Offset < 0 {
+		return rec, true // no metadata: it cannot be told from a redelivery
 	}
+	if !s.held.add(uint64(rec.Origin.Offset), m, time.Now()) {
+		// Each copy at debug, at warn now and then: a reconnect can bring
+		// back a whole lane's worth at once.
+		level := slog.LevelDebug
+		if s.errLog.Allow("redelivered while held") {
+			level = slog.LevelWarn
+		}
+		s.logger.Log(context.Background(), level, "nats: the server redelivered a message this source still holds (it was not kept alive in time); dropping the copy", "stream_seq", rec.Origin.Offset, "delivery", rec.Attempt)
+		return nil, false
+	}
+	return rec, true
 }
 
 func (s *JetStreamSource) record(m jetstream.Msg) *connectors.Record {
@@ -356,6 +433,7 @@ func (s *JetStreamSource) record(m jetstream.Msg) *connectors.Record {
 // Ack acks each message. An ack is fire-and-forget: if it is lost the
 // message is redelivered after AckWait (at least once).
 func (s *JetStreamSource) Ack(_ context.Context, recs []*connectors.Record) error {
+	s.held.release(recs)
 	var errs []error
 	for _, r := range recs {
 		m, ok := r.Token.(jetstream.Msg)
@@ -378,6 +456,7 @@ func (s *JetStreamSource) Ack(_ context.Context, recs []*connectors.Record) erro
 // server does not drop it when the client goes away) and would hand the
 // messages straight back to it, to sit out a whole AckWait.
 func (s *JetStreamSource) Abandon(recs []*connectors.Record) {
+	s.held.release(recs)
 	for _, r := range recs {
 		if m, ok := r.Token.(jetstream.Msg); ok {
 			_ = m.NakWithDelay(s.cfg.FetchWait)
