@@ -115,7 +115,9 @@ func TestPromtoolCheckRules(t *testing.T) {
 // TestPromtoolTestRules runs the alert rules' unit tests,
 // deploy/prometheus/alerts_test.yml: the first dead letter and the first
 // failed reload fire their alerts, given series that start at 0 as the
-// processor exports them (processor.TestCountersExportedAtZero).
+// processor exports them (processor.TestCountersExportedAtZero), and the
+// lag alert counts a JetStream consumer's pending once however many
+// instances report it.
 func TestPromtoolTestRules(t *testing.T) {
 	promtool := tool(t, "promtool", "prometheus")
 	root := repoRoot(t)

@@ -60,12 +60,17 @@ func buildConnectors(cfg *config.Config, rc *config.Route, deps *Deps, log *slog
 	if cs.source, err = buildSource(cfg, rc, deps, log); err != nil {
 		return fail("source", err)
 	}
-	if cs.sink, err = buildSink(cfg, rc.Name, &rc.To, deps, log); err != nil {
+	shared := sameDestination(&rc.To, &rc.DeadLetter)
+	subjects := fixedSubjects(&rc.To)
+	if shared {
+		subjects = append(subjects, fixedSubjects(&rc.DeadLetter)...) // one sink publishes both
+	}
+	if cs.sink, err = buildSink(cfg, rc.Name, &rc.To, subjects, deps, log); err != nil {
 		return fail("sink", err)
 	}
-	if sameDestination(&rc.To, &rc.DeadLetter) {
+	if shared {
 		cs.deadLetter = cs.sink
-	} else if cs.deadLetter, err = buildSink(cfg, rc.Name, &rc.DeadLetter, deps, log); err != nil {
+	} else if cs.deadLetter, err = buildSink(cfg, rc.Name, &rc.DeadLetter, fixedSubjects(&rc.DeadLetter), deps, log); err != nil {
 		return fail("dead_letter", err)
 	}
 	return cs, nil
@@ -142,7 +147,22 @@ func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Log
 	return nats.NewCoreSource(server, nats.CoreSourceConfig{Subject: f.Subject, Queue: f.Queue, StopTimeout: cfg.DrainTimeout}, log)
 }
 
-func buildSink(cfg *config.Config, route string, s *config.Sink, deps *Deps, log *slog.Logger) (connectors.Sink, error) {
+// fixedSubjects is s's NATS subject when it holds no placeholder, for the
+// JetStream sink's preflight: a template's subjects are only known as
+// records name them.
+func fixedSubjects(s *config.Sink) []string {
+	if s.NATS == "" {
+		return nil
+	}
+	if t, err := config.ParseTemplate(s.Subject); err != nil || !t.IsFixed() {
+		return nil
+	}
+	return []string{s.Subject}
+}
+
+// buildSink opens a sink; subjects are the fixed subjects a JetStream
+// sink checks in its preflight.
+func buildSink(cfg *config.Config, route string, s *config.Sink, subjects []string, deps *Deps, log *slog.Logger) (connectors.Sink, error) {
 	if s.IsKafka() {
 		cluster, err := kafkaCluster(cfg, s.Kafka, deps.Getenv)
 		if err != nil {
@@ -155,7 +175,7 @@ func buildSink(cfg *config.Config, route string, s *config.Sink, deps *Deps, log
 		return nil, err
 	}
 	if s.JetStream {
-		return nats.NewJetStreamSink(server, nats.JetStreamSinkConfig{CloseTimeout: cfg.DrainTimeout}, log)
+		return nats.NewJetStreamSink(server, nats.JetStreamSinkConfig{CloseTimeout: cfg.DrainTimeout, Subjects: subjects}, log)
 	}
 	return nats.NewCoreSink(server, nats.CoreSinkConfig{CloseTimeout: cfg.DrainTimeout}, log)
 }

@@ -119,7 +119,7 @@ func (l *lane) stop(ctx context.Context) {
 	select {
 	case <-l.ackerDone:
 	case <-ctx.Done():
-		l.r.log.Warn("lane did not drain within the shutdown deadline; abandoning the rest (it is redelivered, never lost)", "topic", l.id.Topic, "partition", l.id.Partition)
+		l.r.log.Warn("lane did not drain within the shutdown deadline; abandoning the rest (a Kafka or JetStream source redelivers it; core NATS cannot, so there it is lost)", "topic", l.id.Topic, "partition", l.id.Partition)
 	}
 	l.cancelHard(errLaneStopped)
 	<-l.writerDone
@@ -127,7 +127,7 @@ func (l *lane) stop(ctx context.Context) {
 	abandoned := append(l.ring.abandon(), l.leftover...)
 	if len(abandoned) > 0 {
 		l.r.cfg.Source.Abandon(abandoned)
-		l.r.log.Info("lane gave records back to the source", "topic", l.id.Topic, "partition", l.id.Partition, "records", len(abandoned))
+		l.r.log.Info("lane gave records back to the source (core NATS drops them)", "topic", l.id.Topic, "partition", l.id.Partition, "records", len(abandoned))
 	}
 	l.r.laneClosed(l)
 }

@@ -93,6 +93,9 @@ func (r *Route) Status() RouteStatus {
 		st.Error = r.fatal.Error()
 	}
 	r.mu.Unlock()
+	if st.Error == "" && (st.State == StateRunning || st.State == StateDraining) {
+		st.Error = r.retryError()
+	}
 	if c := r.ruleset.load(); c != nil {
 		st.RulesetSerial = c.serial
 	}
@@ -110,6 +113,31 @@ func (r *Route) Status() RouteStatus {
 	}
 	s.mu.Unlock()
 	return st
+}
+
+// retryReporter is implemented by sinks that retry on their own and can
+// tell on what (the NATS sinks): a route held up behind a stream that
+// does not exist or is full keeps running, so without this its status
+// would show no error at all.
+type retryReporter interface {
+	// RetryError returns the error being retried, or nil.
+	RetryError() error
+}
+
+// retryError says which of the route's sinks is retrying, and why; ""
+// when none is.
+func (r *Route) retryError() string {
+	for _, s := range []struct {
+		what string
+		sink connectors.Sink
+	}{{"sink", r.cfg.Sink}, {"dead letter", r.cfg.DeadLetter}} {
+		if rr, ok := s.sink.(retryReporter); ok {
+			if err := rr.RetryError(); err != nil {
+				return s.what + " retrying: " + err.Error()
+			}
+		}
+	}
+	return ""
 }
 
 // poll samples the rates and the source's lag until ctx ends.

@@ -272,6 +272,11 @@ func maskViaRun(t *testing.T, dir, rsDir string, inputs map[string][][]byte, sec
 	if err := n.CreateStream(ctx, "MASKED", "masked.>"); err != nil {
 		t.Fatal(err)
 	}
+	// The JetStream route's default dead letters: its sink checks at
+	// start that a stream takes them.
+	if err := n.CreateStream(ctx, "DEAD_LETTERS", "maskstream.dlq.>"); err != nil {
+		t.Fatal(err)
+	}
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...), kgo.ConsumeTopics(topics[1], topics[3]),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))

@@ -82,6 +82,9 @@ type CoreSink struct {
 	stopped  chan struct{}
 	quitOnce sync.Once
 	errLog   netx.ErrLimiter
+	// retrying is the error send keeps retrying on, nil while publishes
+	// go through (see RetryError).
+	retrying atomic.Pointer[error]
 }
 
 type coreEntry struct {
@@ -194,6 +197,7 @@ func (s *CoreSink) send(batch []coreEntry) bool {
 			err = s.nc.FlushTimeout(s.cfg.FlushTimeout)
 		}
 		if err == nil {
+			s.retrying.Store(nil)
 			for _, e := range batch {
 				s.finish(e, nil)
 			}
@@ -202,10 +206,22 @@ func (s *CoreSink) send(batch []coreEntry) bool {
 		if s.errLog.Allow(err.Error()) {
 			s.logger.Warn("nats: publish failed, retrying the batch in order", "records", len(batch), "err", err)
 		}
+		rerr := fmt.Errorf("publishing: %w", err)
+		s.retrying.Store(&rerr)
 		if !bo.Sleep(s.quit) {
 			return false
 		}
 	}
+}
+
+// RetryError returns the error the sink keeps retrying on (the
+// connection is down), or nil while publishes go through. It is for
+// status pages: the sink retries on its own, in order.
+func (s *CoreSink) RetryError() error {
+	if p := s.retrying.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (s *CoreSink) finish(e coreEntry, err error) {

@@ -7,9 +7,12 @@
 //
 //   - JetStreamSource: at least once. A message is acked only when the
 //     processor acks it, which it does after the sink confirmed the masked
-//     record. Unacked messages come back after AckWait (Record.Attempt
-//     counts deliveries). Order is stream order, except that a redelivered
-//     message arrives after the messages delivered since.
+//     record. While the processor holds a message the source keeps it
+//     alive (InProgress), so only an instance that died or lost its server
+//     sees messages come back after AckWait (Record.Attempt counts
+//     deliveries). Order is stream order, across graceful restarts too
+//     (a stop lets the pull in progress finish into the lane), except that
+//     a redelivered message arrives after the messages delivered since.
 //   - CoreSource: at most once. Core NATS keeps nothing: a message
 //     published while maskstream is down, or dropped because the local
 //     buffer was full (a slow consumer), is gone.
@@ -42,7 +45,9 @@
 // value with CR, LF or bytes that are not UTF-8) travels in base64 under
 // Maskstream-Header-Base64 (HeaderBase64) and comes back byte for byte,
 // as a header even when its name is a key header's. So Kafka->NATS->Kafka
-// and NATS->NATS keep keys and headers whole. HeaderKey says which values
+// and NATS->NATS keep keys and headers whole, except Nats-* headers other
+// than Nats-Msg-Id: server directives (Nats-TTL, Nats-Rollup...) or the
+// source stream's metadata, never copied to a destination stream. HeaderKey says which values
 // are safe and why unsafe headers are encoded rather than refused.
 //
 // NATS has no settable timestamp: a Record's Timestamp is the stream's

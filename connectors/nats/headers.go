@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/maskstream/maskstream/connectors"
 )
@@ -23,7 +24,8 @@ import (
 // header, and a header that cannot travel as it is in base64 under
 // HeaderBase64; the sources turn both back into the record's key and
 // headers, byte for byte. A Kafka->NATS->Kafka or NATS->NATS route keeps
-// keys and headers whole.
+// keys and headers whole, but for the NATS server's own Nats-* headers,
+// which a NATS sink does not write (see serverDirective).
 //
 // Encoding, rather than refusing such a record as a permanent sink error
 // (which dead-letters it), is deliberate: the record masked fine, one
@@ -54,9 +56,8 @@ const (
 var b64 = base64.StdEncoding
 
 // toNATS builds the header map of a record with key; repeated names keep
-// their values in order. Publish-time JetStream directives copied from a
-// source message (Nats-Expected-*, Nats-Rollup) are dropped: they were
-// meant for the source stream and would fail or purge the destination.
+// their values in order. Headers named Nats-* (in any case) are dropped,
+// but for Nats-Msg-Id (see serverDirective).
 func toNATS(key []byte, hs []connectors.Header) natsgo.Header {
 	if key == nil && len(hs) == 0 {
 		return nil
@@ -79,7 +80,7 @@ func toNATS(key []byte, hs []connectors.Header) natsgo.Header {
 		}
 	}
 	for _, x := range hs {
-		if strings.HasPrefix(x.Key, "Nats-Expected-") || x.Key == "Nats-Rollup" {
+		if serverDirective(x.Key) {
 			continue
 		}
 		if encoded[x.Key] {
@@ -89,6 +90,25 @@ func toNATS(key []byte, hs []connectors.Header) natsgo.Header {
 		h.Add(x.Key, string(x.Value))
 	}
 	return h
+}
+
+// natsPrefix starts the names the NATS server keeps for itself.
+const natsPrefix = "Nats-"
+
+// serverDirective tells a header the NATS server reads as an instruction
+// when a message is published, or writes itself. Copied from a source
+// message they were meant for the source stream: Nats-TTL makes the
+// destination refuse the message (per-message TTLs disabled) or expire
+// it, Nats-Rollup purges the subject, Nats-Expected-* fail the publish;
+// Nats-Marker-Reason, Nats-Incr, Nats-Batch-* and Nats-Schedule* are
+// directives too, and a republish or a sourced stream adds Nats-Stream,
+// Nats-Sequence and the like. So every Nats-* name is dropped, in any case
+// (the server matches names exactly, but a name differing only in case
+// still belongs to NATS, not to the record), and with them the directives
+// later servers add. Nats-Msg-Id, spelled so, is kept: the stream
+// deduplicates on it (see JetStreamSink).
+func serverDirective(k string) bool {
+	return len(k) >= len(natsPrefix) && strings.EqualFold(k[:len(natsPrefix)], natsPrefix) && k != jetstream.MsgIDHeader
 }
 
 // fromNATS splits a header map into the record's key and its headers,

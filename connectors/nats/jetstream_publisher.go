@@ -4,6 +4,7 @@ import (
 	"github.com/maskstream/maskstream/connectors/internal/netx"
 
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -109,6 +110,12 @@ func (s *JetStreamSink) publishAsync(e *pubEntry) bool {
 // settle records the outcome of e's publish.
 func (s *JetStreamSink) settle(e *pubEntry, ack *jetstream.PubAck, err error) {
 	e.fut = nil
+	// nats.go's synchronous publish wraps the stream's answer as
+	// "nats: " + "nats: API error: ...": keep the answer alone.
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		err = apiErr
+	}
 	switch {
 	case err == nil && ack != nil:
 		e.state, e.err = pubStored, nil
@@ -192,11 +199,14 @@ func (s *JetStreamSink) recover(window []*pubEntry) ([]*pubEntry, bool) {
 			if s.errLog.Allow("republish:" + head.err.Error()) {
 				s.logger.Warn("nats: publish still failing, retrying in order", "subject", head.msg.Subject, "err", head.err)
 			}
+			err := fmt.Errorf("publishing to %s: %w", head.msg.Subject, head.err)
+			s.retrying.Store(&err)
 			if !bo.Sleep(s.quit) {
 				return window, false
 			}
 			continue
 		}
+		s.retrying.Store(nil)
 		bo.Reset()
 		for _, e := range window[1:] {
 			if e.state != pubFailed {

@@ -32,6 +32,11 @@ type JetStreamSinkConfig struct {
 	AckTimeout time.Duration
 	// CloseTimeout bounds the flush in Close; 30s by default.
 	CloseTimeout time.Duration
+	// Subjects are the fixed subjects the sink will publish to (a route's
+	// subject and dead-letter subject, when they hold no placeholder):
+	// Preflight checks that a stream takes each. A templated subject
+	// cannot be checked before records name it: leave it out.
+	Subjects []string
 }
 
 // Default values of JetStreamSinkConfig fields left zero.
@@ -120,9 +125,15 @@ type JetStreamSink struct {
 	// idPrefix and idSeq make the Nats-Msg-Id of records without origin.
 	idPrefix string
 	idSeq    atomic.Uint64
+	// retrying is the error the publisher keeps retrying on, nil while
+	// publishes go through (see RetryError).
+	retrying atomic.Pointer[error]
 }
 
-var _ connectors.Sink = (*JetStreamSink)(nil)
+var (
+	_ connectors.Sink        = (*JetStreamSink)(nil)
+	_ connectors.Preflighter = (*JetStreamSink)(nil)
+)
 
 // NewJetStreamSink connects and starts the publishing goroutine. A nil
 // logger discards logs.
@@ -249,6 +260,48 @@ func isPermanentPub(err error) bool {
 		return apiErr.Code >= 400 && apiErr.Code < 500 && apiErr.Code != 408
 	}
 	return false
+}
+
+// preflightWait bounds each question Preflight asks the server.
+const preflightWait = 5 * time.Second
+
+// Preflight checks that a stream takes each of the configured Subjects
+// (connectors.Preflighter). Without one, no publish there is ever
+// acknowledged: the sink would hold the route's records and retry
+// forever. The check asks the JetStream API of the sink's own account
+// and domain, so a subject stored only by a stream elsewhere (another
+// account's, through an import) is refused too. A server that does not
+// answer is only logged, as the sink waits for it.
+func (s *JetStreamSink) Preflight(ctx context.Context) error {
+	var errs []error
+	for _, subj := range s.cfg.Subjects {
+		qctx, cancel := context.WithTimeout(ctx, preflightWait)
+		_, err := s.js.StreamNameBySubject(qctx, subj)
+		cancel()
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			errs = append(errs, fmt.Errorf("nats: subject %s: %w: no JetStream stream takes it, so nothing published there is ever stored: create a stream for it (nats stream add --subjects %s) or add it to an existing stream's subjects", subj, err, subj))
+		case errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount):
+			errs = append(errs, fmt.Errorf("nats: publishing to %s: %w: enable JetStream for the sink's account, or publish on core NATS (jetstream: false)", subj, err))
+		default:
+			s.logger.Warn("nats: could not check that a stream takes the sink's subject; publishing anyway", "subject", subj, "err", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RetryError returns the error the sink keeps retrying on (a stream that
+// does not answer, one that is full and discards new messages), or nil
+// while publishes go through. It is for status pages: the sink retries
+// on its own, holding later records, until the stream takes the record.
+func (s *JetStreamSink) RetryError() error {
+	if p := s.retrying.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Flush waits until every written record's done has been called, or ctx

@@ -171,16 +171,22 @@ func shuttingDown(nc *natsgo.Conn, err error, closing *atomic.Bool) bool {
 
 // asyncErrLogger logs asynchronous errors (slow consumer, permission
 // violations) at most once per 30s per kind, so a slow consumer does not
-// flood the log.
+// flood the log. The subscription's subject is left out: the owner's
+// logger already names what it reads (a core source's subject, a
+// JetStream source's stream and durable), and other subscriptions are
+// nats.go's inboxes. A slow consumer's log says how many messages the
+// subscription has dropped so far: on core NATS they are lost.
 func asyncErrLogger(logger *slog.Logger) natsgo.ErrHandler {
 	var lim netx.ErrLimiter
 	return func(_ *natsgo.Conn, sub *natsgo.Subscription, err error) {
 		if !lim.Allow(err.Error()) {
 			return
 		}
-		if sub != nil {
-			logger.Warn("nats: async error", "subject", sub.Subject, "err", err)
-			return
+		if sub != nil && errors.Is(err, natsgo.ErrSlowConsumer) {
+			if n, derr := sub.Dropped(); derr == nil {
+				logger.Warn("nats: async error", "err", err, "dropped_so_far", n)
+				return
+			}
 		}
 		logger.Warn("nats: async error", "err", err)
 	}
