@@ -49,7 +49,8 @@ func buildConnectors(cfg *config.Config, rc *config.Route, deps *Deps, log *slog
 			return fail("source", err)
 		}
 		txnID := fmt.Sprintf("maskstream.%s.%s", rc.Name, deps.InstanceID)
-		src, sink, err := kafka.NewTransactionalRoute(cluster, kafkaSourceConfig(cfg, rc), kafka.SinkConfig{CloseTimeout: cfg.DrainTimeout, Compression: rc.To.Compression, Linger: rc.To.Linger}, txnID, log)
+		topics := append(fixedNames(&rc.To), fixedNames(&rc.DeadLetter)...) // one sink produces both
+		src, sink, err := kafka.NewTransactionalRoute(cluster, kafkaSourceConfig(cfg, rc), kafka.SinkConfig{CloseTimeout: cfg.DrainTimeout, Compression: rc.To.Compression, Linger: rc.To.Linger, Topics: topics}, txnID, log)
 		if err != nil {
 			return fail("exactly-once route", err)
 		}
@@ -61,16 +62,16 @@ func buildConnectors(cfg *config.Config, rc *config.Route, deps *Deps, log *slog
 		return fail("source", err)
 	}
 	shared := sameDestination(&rc.To, &rc.DeadLetter)
-	subjects := fixedSubjects(&rc.To)
+	fixed := fixedNames(&rc.To)
 	if shared {
-		subjects = append(subjects, fixedSubjects(&rc.DeadLetter)...) // one sink publishes both
+		fixed = append(fixed, fixedNames(&rc.DeadLetter)...) // one sink publishes both
 	}
-	if cs.sink, err = buildSink(cfg, rc.Name, &rc.To, subjects, deps, log); err != nil {
+	if cs.sink, err = buildSink(cfg, rc.Name, &rc.To, fixed, deps, log); err != nil {
 		return fail("sink", err)
 	}
 	if shared {
 		cs.deadLetter = cs.sink
-	} else if cs.deadLetter, err = buildSink(cfg, rc.Name, &rc.DeadLetter, fixedSubjects(&rc.DeadLetter), deps, log); err != nil {
+	} else if cs.deadLetter, err = buildSink(cfg, rc.Name, &rc.DeadLetter, fixedNames(&rc.DeadLetter), deps, log); err != nil {
 		return fail("dead_letter", err)
 	}
 	return cs, nil
@@ -147,35 +148,34 @@ func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Log
 	return nats.NewCoreSource(server, nats.CoreSourceConfig{Subject: f.Subject, Queue: f.Queue, StopTimeout: cfg.DrainTimeout}, log)
 }
 
-// fixedSubjects is s's NATS subject when it holds no placeholder, for the
-// JetStream sink's preflight: a template's subjects are only known as
-// records name them.
-func fixedSubjects(s *config.Sink) []string {
-	if s.NATS == "" {
+// fixedNames is s's topic or subject when it holds no placeholder, for
+// the sink's preflight: a Kafka sink fails when the topic does not exist
+// and the cluster does not create it, a JetStream sink when no stream
+// takes the subject. A template's names are only known as records name
+// them.
+func fixedNames(s *config.Sink) []string {
+	if t, err := config.ParseTemplate(s.Template()); err != nil || !t.IsFixed() || s.Template() == "" {
 		return nil
 	}
-	if t, err := config.ParseTemplate(s.Subject); err != nil || !t.IsFixed() {
-		return nil
-	}
-	return []string{s.Subject}
+	return []string{s.Template()}
 }
 
-// buildSink opens a sink; subjects are the fixed subjects a JetStream
-// sink checks in its preflight.
-func buildSink(cfg *config.Config, route string, s *config.Sink, subjects []string, deps *Deps, log *slog.Logger) (connectors.Sink, error) {
+// buildSink opens a sink; fixed are the names without placeholders it
+// checks in its preflight (fixedNames).
+func buildSink(cfg *config.Config, route string, s *config.Sink, fixed []string, deps *Deps, log *slog.Logger) (connectors.Sink, error) {
 	if s.IsKafka() {
 		cluster, err := kafkaCluster(cfg, s.Kafka, deps.Getenv)
 		if err != nil {
 			return nil, err
 		}
-		return kafka.NewSink(cluster, kafka.SinkConfig{CloseTimeout: cfg.DrainTimeout, Compression: s.Compression, Linger: s.Linger}, log)
+		return kafka.NewSink(cluster, kafka.SinkConfig{CloseTimeout: cfg.DrainTimeout, Compression: s.Compression, Linger: s.Linger, Topics: fixed}, log)
 	}
 	server, err := natsServer(cfg, s.NATS, route, deps.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	if s.JetStream {
-		return nats.NewJetStreamSink(server, nats.JetStreamSinkConfig{CloseTimeout: cfg.DrainTimeout, Subjects: subjects}, log)
+		return nats.NewJetStreamSink(server, nats.JetStreamSinkConfig{CloseTimeout: cfg.DrainTimeout, Subjects: fixed}, log)
 	}
 	return nats.NewCoreSink(server, nats.CoreSinkConfig{CloseTimeout: cfg.DrainTimeout}, log)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/maskstream/maskstream/connectors/kafka"
 )
@@ -77,6 +78,18 @@ func (k *Kafka) ClusterConfig() kafka.ClusterConfig {
 // Cluster is the in-process cluster, for fault injection (ControlKey,
 // MoveTopicPartition); nil when the cluster runs in its own process.
 func (k *Kafka) Cluster() *kfake.Cluster { return k.cluster }
+
+// RefuseAutoCreate makes the in-process cluster answer as one with
+// auto.create.topics.enable=false, as production clusters often are:
+// metadata requests never create a topic, whatever the client asks.
+func (k *Kafka) RefuseAutoCreate() {
+	c := k.cluster
+	c.ControlKey(kmsg.Metadata.Int16(), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req.(*kmsg.MetadataRequest).AllowAutoTopicCreation = false
+		return nil, nil, false // kfake answers the amended request
+	})
+}
 
 // CreateTopics creates topics with the given partition count; existing
 // topics are kept.

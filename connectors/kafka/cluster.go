@@ -3,6 +3,7 @@ package kafka
 import (
 	"github.com/maskstream/maskstream/connectors/internal/netx"
 
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,7 +33,26 @@ type ClusterConfig struct {
 	// away); kgo's 5s when zero. Lower recovers faster and asks the
 	// brokers for metadata more often.
 	MetadataMinAge time.Duration
+	// MetadataMaxAge is how often the client refreshes metadata when
+	// nothing failed: how soon a topic_regex source sees a new topic, and
+	// any client sees partitions added to a topic. DefaultMetadataMaxAge
+	// when zero (kgo's own default, like Kafka's, is 5 minutes). It cannot
+	// be below MetadataMinAge.
+	MetadataMaxAge time.Duration
 }
+
+// DefaultMetadataMaxAge is ClusterConfig.MetadataMaxAge when zero. A
+// metadata request every 30s per client costs the brokers little, and a
+// topic or partition added while a route runs is read within a minute.
+const DefaultMetadataMaxAge = 30 * time.Second
+
+// kgo's bounds on metadata ages: its default min age, the smallest min
+// age and the largest max age it accepts.
+const (
+	kgoDefaultMetadataMinAge = 5 * time.Second
+	kgoMinMetadataMinAge     = 10 * time.Millisecond
+	kgoMaxMetadataMaxAge     = time.Hour
+)
 
 // TLSConfig is the client side of TLS to the brokers.
 type TLSConfig = netx.TLSConfig
@@ -77,8 +97,17 @@ func (c ClusterConfig) Validate() error {
 	if c.TLS != nil && (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("kafka: TLS cert_file and key_file go together: give both or neither"))
 	}
-	if c.MetadataMinAge < 0 {
-		errs = append(errs, errors.New("kafka: metadata_min_age cannot be negative"))
+	if c.MetadataMinAge < 0 || c.MetadataMaxAge < 0 {
+		errs = append(errs, errors.New("kafka: metadata_min_age and metadata_max_age cannot be negative"))
+	}
+	if c.MetadataMinAge > 0 && c.MetadataMinAge < kgoMinMetadataMinAge {
+		errs = append(errs, fmt.Errorf("kafka: metadata_min_age %s is below the client's minimum of %s", c.MetadataMinAge, kgoMinMetadataMinAge))
+	}
+	if c.MetadataMaxAge > kgoMaxMetadataMaxAge {
+		errs = append(errs, fmt.Errorf("kafka: metadata_max_age %s is above the client's maximum of %s", c.MetadataMaxAge, kgoMaxMetadataMaxAge))
+	}
+	if c.MetadataMinAge > 0 && c.MetadataMaxAge > 0 && c.MetadataMinAge > c.MetadataMaxAge {
+		errs = append(errs, fmt.Errorf("kafka: metadata_min_age %s is above metadata_max_age %s: lower it or raise metadata_max_age", c.MetadataMinAge, c.MetadataMaxAge))
 	}
 	return errors.Join(errs...)
 }
@@ -99,9 +128,8 @@ func (c ClusterConfig) clientOpts(logger *slog.Logger) ([]kgo.Opt, error) {
 		kgo.ClientID(id),
 		kgo.WithLogger(newKgoLogger(logger)),
 	}
-	if c.MetadataMinAge > 0 {
-		opts = append(opts, kgo.MetadataMinAge(c.MetadataMinAge))
-	}
+	minAge, maxAge := c.metadataAges()
+	opts = append(opts, kgo.MetadataMinAge(minAge), kgo.MetadataMaxAge(maxAge))
 	if c.TLS != nil {
 		tc, err := c.TLS.Build()
 		if err != nil {
@@ -120,6 +148,17 @@ func (c ClusterConfig) clientOpts(logger *slog.Logger) ([]kgo.Opt, error) {
 		}
 	}
 	return opts, nil
+}
+
+// metadataAges are the ages given to kgo, which refuses a max age below
+// the min age: one that is set wins over the other's default.
+func (c ClusterConfig) metadataAges() (minAge, maxAge time.Duration) {
+	minAge = cmp.Or(c.MetadataMinAge, kgoDefaultMetadataMinAge)
+	maxAge = cmp.Or(c.MetadataMaxAge, DefaultMetadataMaxAge)
+	if c.MetadataMinAge == 0 {
+		minAge = min(minAge, maxAge)
+	}
+	return minAge, max(maxAge, minAge)
 }
 
 // kgoLogger sends kgo's logs to slog. kgo's info level is chatty (every

@@ -21,12 +21,27 @@
 // committed every CommitInterval, on revoke and at the end of Run. A crash
 // therefore loses nothing and at worst produces records twice.
 //
+// Clients refresh metadata every ClusterConfig.MetadataMaxAge (30s by
+// default, against kgo's 5 minutes): that is how soon a topic_regex source
+// reads a new matching topic, and any source new partitions. With start
+// latest, such a topic or partition is read from its first record stamped
+// after the source was built, not from where its end was when noticed.
+// A listed topic that does not exist is named in a warning at start.
+//
 // # Sink
 //
 // The Sink produces with acks=all and idempotence, unlimited retries and
 // no delivery timeout by default, so a transient broker error is retried
 // inside kgo in order and done is only ever called with nil or a
 // permanent error (see Sink.Write).
+//
+// A record for a topic that does not exist lets the cluster create it
+// (the broker's auto.create.topics.enable decides, as for kcat and the
+// Java producer). A cluster that does not create it holds the record
+// back, retried, until the topic exists; the Sink logs a warning naming
+// the topic every 30 seconds meanwhile. Topics known in advance
+// (SinkConfig.Topics) are checked by Preflight, which fails naming each
+// one that is missing.
 //
 // Before the first record to a topic the Sink reads the topic's
 // max.message.bytes and caps that topic's batches at it, so a record too

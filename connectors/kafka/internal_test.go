@@ -148,6 +148,8 @@ func TestSinkConfigValidate(t *testing.T) {
 		{"zstd", SinkConfig{Compression: "zstd", MaxInFlight: 10}, true},
 		{"bad codec", SinkConfig{Compression: "brotli"}, false},
 		{"negative", SinkConfig{MaxInFlight: -1}, false},
+		{"topics", SinkConfig{Topics: []string{"orders.masked", "maskstream.dlq.orders"}}, true},
+		{"empty topic", SinkConfig{Topics: []string{""}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

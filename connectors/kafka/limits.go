@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // kgoDefaultBatchMaxBytes is kgo's own cap on a record batch (Kafka's
@@ -23,7 +24,8 @@ const (
 	// limitLookupTimeout bounds the one DescribeConfigs call per topic.
 	limitLookupTimeout = 10 * time.Second
 	// limitRetryAfter is how long an unreadable limit stays unknown before
-	// a later Write asks again (the topic may have been created since).
+	// a later Write asks again (the topic may have been created since),
+	// and how often a missing topic is warned about.
 	limitRetryAfter = 30 * time.Second
 )
 
@@ -38,15 +40,25 @@ const (
 // answer is there in time. A limit lowered on the broker later is not
 // picked up until the sink is rebuilt; the broker then refuses whole
 // batches and the sink's solo retries (solo.go) sort the records out.
+//
+// The lookup first asks for the topic's metadata as the producer does,
+// letting the cluster create it. A topic the cluster neither has nor
+// creates holds its records back (kgo retries until it exists), so it is
+// watched: a warning naming it every retryAfter until it appears.
 type topicLimits struct {
-	def    int32 // the producer's own cap: SinkConfig.BatchMaxBytes or kgo's
-	logger *slog.Logger
+	def        int32 // the producer's own cap: SinkConfig.BatchMaxBytes or kgo's
+	logger     *slog.Logger
+	retryAfter time.Duration // limitRetryAfter; shorter in tests
 
-	adm    *kadm.Client // set once the client exists, before any Write
-	known  sync.Map     // topic -> int32, the cap kgo uses; settled answers only
-	asking sync.Map     // topic -> *limitLookup, the latest unsettled lookup
-	mu     sync.Mutex   // serializes starting lookups
-	wg     sync.WaitGroup
+	cl       *kgo.Client  // set once the client exists, before any Write
+	adm      *kadm.Client // on cl
+	known    sync.Map     // topic -> int32, the cap kgo uses; settled answers only
+	asking   sync.Map     // topic -> *limitLookup, the latest unsettled lookup
+	watching sync.Map     // topic -> struct{}: missing, watched until it exists
+	mu       sync.Mutex   // serializes starting lookups
+	wg       sync.WaitGroup
+	quit     chan struct{} // closed by close: watchers end
+	quitOnce sync.Once
 }
 
 type limitLookup struct {
@@ -58,7 +70,10 @@ func newTopicLimits(def int32, logger *slog.Logger) *topicLimits {
 	if def <= 0 {
 		def = kgoDefaultBatchMaxBytes
 	}
-	return &topicLimits{def: def, logger: logger}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &topicLimits{def: def, logger: logger, retryAfter: limitRetryAfter, quit: make(chan struct{})}
 }
 
 // batchMax is kgo's ProducerBatchMaxBytesFn: the cap for topic's batches.
@@ -134,21 +149,75 @@ func (l *topicLimits) pending(topic string) (running *limitLookup, due bool) {
 func (l *topicLimits) ask(topic string, lk *limitLookup) {
 	ctx, cancel := context.WithTimeout(context.Background(), limitLookupTimeout)
 	defer cancel()
-	limit, err := l.describe(ctx, topic)
+	defer close(lk.done)
+	missing, err := missingTopics(ctx, l.cl, []string{topic}, true)
+	if err == nil && len(missing) > 0 {
+		// Its records wait in kgo until it exists; watch says why.
+		lk.retryAt = time.Now().Add(l.retryAfter)
+		l.watch(topic)
+		return
+	}
+	if err == nil {
+		err = l.settle(ctx, topic)
+	}
 	if err != nil {
-		lk.retryAt = time.Now().Add(limitRetryAfter)
+		lk.retryAt = time.Now().Add(l.retryAfter)
 		l.logger.Warn("kafka: cannot read the destination topic's max.message.bytes; batches stay capped at the producer's batch_max_bytes, and a batch the broker refuses as too large is retried record by record",
 			"topic", topic, "batch_max_bytes", l.def, "err", err)
-	} else {
-		l.known.Store(topic, l.capFor(limit))
-		l.asking.Delete(topic)
+		return
 	}
-	close(lk.done)
+	l.asking.Delete(topic)
 }
 
-// wait returns once no lookup is running; the client must be closed (or
-// closing) so running lookups end at once.
-func (l *topicLimits) wait() { l.wg.Wait() }
+// settle reads topic's limit and keeps it.
+func (l *topicLimits) settle(ctx context.Context, topic string) error {
+	limit, err := l.describe(ctx, topic)
+	if err != nil {
+		return err
+	}
+	l.known.Store(topic, l.capFor(limit))
+	return nil
+}
+
+// watch warns about a missing destination topic now and every retryAfter
+// until it exists (when its limit is read) or the sink closes: its records
+// wait in the producer meanwhile, and after the first few the lane stops
+// writing, so no later Write would say why.
+func (l *topicLimits) watch(topic string) {
+	if _, dup := l.watching.LoadOrStore(topic, struct{}{}); dup {
+		return
+	}
+	l.wg.Go(func() {
+		defer l.watching.Delete(topic)
+		for {
+			l.logger.Warn("kafka: destination topic does not exist and the cluster does not create topics on demand; its records wait, retried, until it exists: create the topic, or set auto.create.topics.enable=true on the brokers",
+				"topic", topic)
+			select {
+			case <-time.After(l.retryAfter):
+			case <-l.quit:
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), limitLookupTimeout)
+			missing, err := missingTopics(ctx, l.cl, []string{topic}, true)
+			if err == nil && len(missing) == 0 {
+				l.logger.Info("kafka: destination topic exists now", "topic", topic)
+				if err := l.settle(ctx, topic); err != nil {
+					l.logger.Debug("kafka: reading the new topic's max.message.bytes failed; a later write asks again", "topic", topic, "err", err)
+				}
+				cancel()
+				return
+			}
+			cancel()
+		}
+	})
+}
+
+// close ends the watchers and returns once no lookup is running; the
+// client must be closed (or closing) so running lookups end at once.
+func (l *topicLimits) close() {
+	l.quitOnce.Do(func() { close(l.quit) })
+	l.wg.Wait()
+}
 
 // capFor is the batch cap for a topic whose max.message.bytes is limit.
 func (l *topicLimits) capFor(limit int32) int32 {

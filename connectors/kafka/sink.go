@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,13 @@ type SinkConfig struct {
 	DeliveryTimeout time.Duration
 	// CloseTimeout bounds the flush in Close; 30s by default.
 	CloseTimeout time.Duration
+	// Topics are the destination topics known before any record: a
+	// route's output and dead-letter topics that are not templates.
+	// Preflight fails when one of them does not exist and the cluster
+	// does not create it on demand. Topics a template names are only
+	// known at the first record; a missing one is logged while its
+	// records wait.
+	Topics []string
 }
 
 // Default values of SinkConfig fields left zero.
@@ -57,6 +65,9 @@ func (c SinkConfig) Validate() error {
 	}
 	if _, err := compressionCodec(c.Compression); err != nil {
 		errs = append(errs, err)
+	}
+	if slices.Contains(c.Topics, "") {
+		errs = append(errs, errors.New("kafka: empty topic name in the sink's topics"))
 	}
 	return errors.Join(errs...)
 }
@@ -99,8 +110,13 @@ func (c SinkConfig) produceOpts(parts *partitionCounts, limits *topicLimits) []k
 		kgo.ProducerLinger(c.Linger),
 		kgo.ProducerBatchCompression(codec),
 		kgo.RecordPartitioner(newPartitioner(parts)),
-		// A missing topic is an operator's mistake that creating the topic
-		// fixes: keep retrying (and logging) rather than dead-lettering.
+		// Let the broker's auto.create.topics.enable decide whether a
+		// missing topic is created on the first record, as kcat and the
+		// Java producer do; kgo alone never asks for it.
+		kgo.AllowAutoTopicCreation(),
+		// A topic the cluster does not create is an operator's mistake
+		// that creating the topic fixes: keep retrying (Preflight and
+		// topicLimits say which topic) rather than dead-lettering.
 		kgo.UnknownTopicRetries(-1),
 		kgo.ProducerBatchMaxBytesFn(limits.batchMax),
 	}
@@ -160,7 +176,7 @@ func NewSink(cluster ClusterConfig, cfg SinkConfig, logger *slog.Logger) (*Sink,
 }
 
 func newSink(cl *kgo.Client, cfg SinkConfig, parts *partitionCounts, limits *topicLimits, logger *slog.Logger, owns bool, txn *txnGuard) *Sink {
-	limits.adm = kadm.NewClient(cl)
+	limits.cl, limits.adm = cl, kadm.NewClient(cl)
 	s := &Sink{
 		cfg: cfg, cl: cl, logger: logger, parts: parts, limits: limits,
 		sem:    make(chan struct{}, cfg.MaxInFlight),
@@ -263,8 +279,35 @@ func (s *Sink) classify(r *kgo.Record, err error) error {
 // Preflight asks the cluster for its versions (connectors.Preflighter):
 // a TLS handshake or credentials the cluster refuses are an error; a
 // cluster that does not answer yet is only logged, as kgo keeps trying.
+// Then it asks for SinkConfig.Topics the way the producer will, letting
+// the cluster create them: a topic still missing is an error naming it,
+// since every record for it would wait forever.
 func (s *Sink) Preflight(ctx context.Context) error {
-	return preflight(ctx, s.cl, s.logger)
+	reached, err := preflight(ctx, s.cl, s.logger)
+	if err != nil || !reached || len(s.cfg.Topics) == 0 {
+		return err
+	}
+	tctx, cancel := context.WithTimeout(ctx, limitLookupTimeout)
+	defer cancel()
+	missing, err := missingTopics(tctx, s.cl, s.cfg.Topics, true)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.logger.Warn("kafka: could not check that the destination topics exist; retrying in the background", "topics", s.cfg.Topics, "err", err)
+		return nil
+	}
+	var errs []error
+	for _, t := range missing {
+		errs = append(errs, missingTopicError(t))
+	}
+	return errors.Join(errs...)
+}
+
+// missingTopicError says what to do about a destination topic the cluster
+// does not have and did not create.
+func missingTopicError(topic string) error {
+	return fmt.Errorf("kafka: topic %s does not exist and the cluster does not create topics on demand: create topic %s, or set auto.create.topics.enable=true on the brokers", topic, topic)
 }
 
 // Flush waits until every written record's done has been called, or ctx
@@ -288,7 +331,7 @@ func (s *Sink) Close() error {
 	if s.solo != nil {
 		s.solo.stop()
 	}
-	s.limits.wait()
+	s.limits.close()
 	if err != nil {
 		return fmt.Errorf("kafka: sink closed with records unacknowledged after %s: %w", s.cfg.CloseTimeout, err)
 	}

@@ -43,7 +43,12 @@ type SourceConfig struct {
 	// partitions.
 	Group string
 	// StartOffset is where a partition without a committed offset begins:
-	// "earliest" (the default) or "latest".
+	// "earliest" (the default) or "latest". Latest is the end of the
+	// partitions that exist when the source is built; a topic or partition
+	// that appears later (a new topic matching TopicRegex, partitions
+	// added to a topic) is read from its first record stamped at or after
+	// that moment, so records written before the source noticed it are not
+	// skipped.
 	StartOffset string
 	// FetchMaxRecords bounds the records one poll hands to the lanes;
 	// 1000 by default.
@@ -135,8 +140,8 @@ func (c *SourceConfig) setDefaults() {
 }
 
 // consumeOpts are the kgo options of a group consumer for c, without the
-// rebalance callbacks.
-func (c SourceConfig) consumeOpts() []kgo.Opt {
+// rebalance callbacks; built is when the source was built.
+func (c SourceConfig) consumeOpts(built time.Time) []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.ConsumerGroup(c.Group),
 		kgo.BlockRebalanceOnPoll(),
@@ -152,7 +157,12 @@ func (c SourceConfig) consumeOpts() []kgo.Opt {
 		opts = append(opts, kgo.ConsumeTopics(c.Topics...))
 	}
 	if c.StartOffset == StartLatest {
-		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
+		// Not AtEnd: the end of a partition the client discovers minutes
+		// after it was created (metadata is refreshed every
+		// MetadataMaxAge) is past every record written meanwhile.
+		// AfterMilli is the end of the partitions that existed when the
+		// source was built and the start of those created since.
+		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(built.UnixMilli())))
 	} else {
 		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	}
@@ -203,7 +213,7 @@ func NewSource(cluster ClusterConfig, cfg SourceConfig, logger *slog.Logger) (*S
 	}
 	s := &Source{cfg: cfg, logger: logger.With("group", cfg.Group)}
 	s.lanes.init(cfg.StopTimeout, s.logger)
-	opts = append(opts, cfg.consumeOpts()...)
+	opts = append(opts, cfg.consumeOpts(time.Now())...)
 	opts = append(opts,
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(cfg.CommitInterval),
@@ -227,11 +237,15 @@ func (s *Source) Run(ctx context.Context, open func(connectors.LaneID) connector
 	if !s.ran.CompareAndSwap(false, true) {
 		return errors.New("kafka: Source.Run called twice: build a new Source per run")
 	}
-	if err := preflight(ctx, s.cl, s.logger); err != nil {
+	reached, err := preflight(ctx, s.cl, s.logger)
+	if err != nil {
 		return err
 	}
+	if reached {
+		warnMissingSourceTopics(ctx, s.cl, s.cfg.Topics, false, s.logger)
+	}
 	s.lanes.start(ctx, open)
-	err := s.poll(ctx)
+	err = s.poll(ctx)
 	s.lanes.stopAll(true)
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StopTimeout)
 	defer cancel()
@@ -245,23 +259,23 @@ func (s *Source) Run(ctx context.Context, open func(connectors.LaneID) connector
 // preflight asks a broker for metadata once, so credentials the cluster
 // refuses fail Run at once: a group consumer would otherwise retry the
 // handshake forever. Any other failure (a broker not up yet) is logged and
-// left to kgo's retries.
-func preflight(ctx context.Context, cl *kgo.Client, logger *slog.Logger) error {
+// left to kgo's retries. reached says whether a broker answered.
+func preflight(ctx context.Context, cl *kgo.Client, logger *slog.Logger) (reached bool, err error) {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	err := cl.Ping(pctx)
+	err = cl.Ping(pctx)
 	switch {
 	case err == nil:
-		return nil
+		return true, nil
 	case ctx.Err() != nil:
-		return ctx.Err()
+		return false, ctx.Err()
 	case isFatalConsumeErr(err) && !errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("kafka: the cluster refused the connection: check the credentials: %w", err)
+		return false, fmt.Errorf("kafka: the cluster refused the connection: check the credentials: %w", err)
 	case tlsRefusal(err) != nil:
-		return tlsRefusal(err)
+		return false, tlsRefusal(err)
 	}
 	logger.Warn("kafka: no broker answered yet; retrying in the background", "err", err)
-	return nil
+	return false, nil
 }
 
 func (s *Source) poll(ctx context.Context) error {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // EnsureTopics creates the topics that do not exist yet with the given
@@ -39,4 +42,72 @@ func EnsureTopics(ctx context.Context, cluster ClusterConfig, topics []string, p
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// topicSettleWait is the pause between metadata requests while a topic the
+// cluster is creating has no leader yet.
+const topicSettleWait = 250 * time.Millisecond
+
+// missingTopics returns those of topics the cluster does not have. With
+// create, the request lets the cluster create them on demand (Kafka's
+// auto.create.topics.enable, on by default), as a producer's own metadata
+// request does; only the topics it still lacks are returned then. A topic
+// being created (no leader yet) is asked about again until it settles or
+// ctx ends, so it is not taken for missing.
+func missingTopics(ctx context.Context, cl *kgo.Client, topics []string, create bool) ([]string, error) {
+	for {
+		req := kmsg.NewPtrMetadataRequest()
+		req.AllowAutoTopicCreation = create
+		for _, t := range topics {
+			rt := kmsg.NewMetadataRequestTopic()
+			rt.Topic = kmsg.StringPtr(t)
+			req.Topics = append(req.Topics, rt)
+		}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return nil, err
+		}
+		var missing []string
+		settling := false
+		for _, t := range resp.Topics {
+			err := kerr.ErrorForCode(t.ErrorCode)
+			switch {
+			case t.Topic == nil || err == nil:
+			case errors.Is(err, kerr.UnknownTopicOrPartition):
+				missing = append(missing, *t.Topic)
+			case kerr.IsRetriable(err):
+				settling = true
+			}
+		}
+		if !settling {
+			return missing, nil
+		}
+		select {
+		case <-time.After(topicSettleWait):
+		case <-ctx.Done():
+			return missing, nil
+		}
+	}
+}
+
+// warnMissingSourceTopics logs, once per topic at start, the listed
+// source topics that do not exist: the group then simply has nothing to
+// read from them, which looks like an idle route. create is whether the
+// client lets the cluster create topics it asks about (it then would
+// have), so the warning is only for topics that stay missing.
+func warnMissingSourceTopics(ctx context.Context, cl *kgo.Client, topics []string, create bool, logger *slog.Logger) {
+	if len(topics) == 0 {
+		return
+	}
+	mctx, cancel := context.WithTimeout(ctx, limitLookupTimeout)
+	defer cancel()
+	missing, err := missingTopics(mctx, cl, topics, create)
+	if err != nil {
+		logger.Debug("kafka: could not check that the source topics exist", "err", err)
+		return
+	}
+	for _, t := range missing {
+		logger.Warn("kafka: source topic does not exist; the route reads nothing from it until it is created, and starts at the next metadata refresh after that: create it, or fix its name in topics",
+			"topic", t)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -105,7 +106,7 @@ func NewTransactionalRoute(cluster ClusterConfig, src SourceConfig, sink SinkCon
 	s.lanes.wake = s.nudge
 	parts := newPartitionCounts()
 	limits := newTopicLimits(sink.BatchMaxBytes, logger)
-	opts = append(opts, src.consumeOpts()...)
+	opts = append(opts, src.consumeOpts(time.Now())...)
 	opts = append(opts, sink.produceOpts(parts, limits)...)
 	opts = append(opts,
 		kgo.TransactionalID(txnID),
@@ -128,11 +129,17 @@ func (s *TxnSource) Run(ctx context.Context, open func(connectors.LaneID) connec
 	if !s.ran.CompareAndSwap(false, true) {
 		return errors.New("kafka: TxnSource.Run called twice: build a new route per run")
 	}
-	if err := preflight(ctx, s.sess.Client(), s.logger); err != nil {
+	reached, err := preflight(ctx, s.sess.Client(), s.logger)
+	if err != nil {
 		return err
 	}
+	if reached {
+		// The client lets the cluster create topics it asks about (its
+		// producer needs that), so it asks the same way here.
+		warnMissingSourceTopics(ctx, s.sess.Client(), s.cfg.Topics, true, s.logger)
+	}
 	s.lanes.start(ctx, open)
-	err := s.loop(ctx)
+	err = s.loop(ctx)
 	s.lanes.stopAll(true)
 	s.lanes.wait()
 	return err
@@ -213,6 +220,15 @@ func (s *TxnSource) batch(ctx context.Context, fetches kgo.Fetches) (bool, error
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StopTimeout)
 	defer cancel()
 	committed, err := s.guard.end(endCtx, s.sess, commit)
+	if err != nil && waitErr != nil && commit == kgo.TryAbort {
+		// Stopping while the broker does not answer (a sink outage): the
+		// abort cannot get through either. Nothing of this batch was
+		// committed, the broker aborts the transaction at its timeout,
+		// and the next instance with this transactional id fences it
+		// first: stop as asked rather than fail.
+		s.logger.Warn("kafka: could not abort the open transaction while stopping; the broker aborts it at the transaction timeout, and the next start with this transactional id fences it", "err", err)
+		return false, waitErr
+	}
 	if err != nil {
 		return false, fmt.Errorf("kafka: ending transaction: %w", err)
 	}
