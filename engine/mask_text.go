@@ -34,6 +34,8 @@ import (
 //	    masks:                     # per label, the masks each entity goes through
 //	      - { label: PATIENT_ID, masks: [ {type: from_fixed, value: "P_000"} ] }
 //	    fallback_masks: [ ... ]    # for labels with no masks of their own
+//	    hash_sources:              # what each entity's replacement seeds from
+//	      - self: entity           # (see mask_text_hash.go)
 //
 // A built-in entity (preset, entities, checksum) needs no masks: by default
 // it is replaced by a valid look-alike of its kind (textscan.Fake), drawn
@@ -55,6 +57,8 @@ type txtParams struct {
 	Matchers      *yaml.Node     `yaml:"matchers"`
 	Masks         []txtLabelSpec `yaml:"masks"`
 	FallbackMasks *yaml.Node     `yaml:"fallback_masks"`
+	// HashSources are DataMasque's {self: entity} and {label: NAME}.
+	HashSources *yaml.Node `yaml:"hash_sources"`
 }
 
 type txtLabelSpec struct {
@@ -148,7 +152,9 @@ type txtMask struct {
 	regexes []txtRegex
 	seeds   []txtSeedMatcher
 	labels  []txtLabel
-	bufs    sync.Pool // *txtBuf
+	// srcs are the mask's hash_sources; none: the default seeding.
+	srcs []txtSource
+	bufs sync.Pool // *txtBuf
 }
 
 // txtBuf is the scratch one Apply needs, pooled so masking a record
@@ -157,6 +163,11 @@ type txtBuf struct {
 	ms    []textscan.Match
 	spans []txtSpan
 	out   []byte
+	// The hash_sources scratch: each label source's text in this value,
+	// and an entity's hash input and canonical form.
+	srcText     []string
+	srcOK       []bool
+	hash, canon []byte
 }
 
 // txtSpan is one entity to replace: text[start:end] under a label; prio
@@ -301,6 +312,7 @@ func newUnstructuredText(p *Params) (Mask, error) {
 		m.labels[s.label].inUse = true
 	}
 	tc.labelMasks(prm.Masks, prm.FallbackMasks)
+	tc.hashSources(prm.HashSources)
 	if len(tc.errs) > 0 {
 		return nil, tc.errs
 	}
@@ -481,14 +493,7 @@ func (tc *txtCompiler) labelMasks(specs []txtLabelSpec, fallback *yaml.Node) {
 		s := &specs[i]
 		li, ok := tc.byName[s.Label]
 		if !ok || !m.labels[li].inUse {
-			var names []string
-			for _, l := range m.labels {
-				if l.inUse {
-					names = append(names, l.name)
-				}
-			}
-			slices.Sort(names)
-			tc.fail(tc.p.ErrorAt(&s.Masks, "masks[%d]: no matcher produces label %q; the labels are %s", i, s.Label, strings.Join(names, ", ")))
+			tc.fail(tc.p.ErrorAt(&s.Masks, "masks[%d]: no matcher produces label %q; the labels are %s", i, s.Label, strings.Join(tc.labelNames(), ", ")))
 			continue
 		}
 		if m.labels[li].given {
@@ -517,6 +522,18 @@ func (tc *txtCompiler) labelMasks(specs []txtLabelSpec, fallback *yaml.Node) {
 			tc.fail(tc.p.ErrorAt(l.node, "label %s has no masks; add masks: [ {label: %s, masks: [...]} ] or fallback_masks", l.name, l.name))
 		}
 	}
+}
+
+// labelNames returns the labels the matchers produce, sorted.
+func (tc *txtCompiler) labelNames() []string {
+	var names []string
+	for _, l := range tc.m.labels {
+		if l.inUse {
+			names = append(names, l.name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // txtPipelineExample shows how a nested list of masks is written.
@@ -606,6 +623,9 @@ func (m *txtMask) Apply(c *Ctx, v Value) (Value, error) {
 	if len(spans) == 0 {
 		return v, nil
 	}
+	if len(m.srcs) > 0 {
+		m.findSources(text, spans, buf)
+	}
 	out := buf.out[:0]
 	last := 0
 	for _, s := range spans {
@@ -613,7 +633,13 @@ func (m *txtMask) Apply(c *Ctx, v Value) (Value, error) {
 		entity := text[s.start:s.end]
 		l := &m.labels[s.label]
 		if l.pipe != nil {
-			rep, err := c.runForText(l.pipe, txtNotText, entity)
+			var rep string
+			var err error
+			if len(m.srcs) > 0 {
+				rep, err = m.runSourced(c, l.pipe, entity, buf)
+			} else {
+				rep, err = c.runForText(l.pipe, txtNotText, entity)
+			}
 			if err != nil {
 				return Value{}, fmt.Errorf("label %s: %w", l.name, err)
 			}
@@ -626,7 +652,11 @@ func (m *txtMask) Apply(c *Ctx, v Value) (Value, error) {
 			}
 			// In the Ctx's scratch: a local Rand would move to the heap.
 			r := &c.scratch().rand
-			*r = c.txtEntityRand(k, entity)
+			if len(m.srcs) > 0 {
+				*r = m.sourcedRand(c, k, entity, buf)
+			} else {
+				*r = c.txtEntityRand(k, entity)
+			}
 			out = textscan.Fake(out, k, entity, r)
 		}
 		last = s.end
@@ -638,7 +668,7 @@ func (m *txtMask) Apply(c *Ctx, v Value) (Value, error) {
 
 // putBuf returns scratch to the pool, unless one huge text grew it.
 func (m *txtMask) putBuf(b *txtBuf) {
-	if cap(b.out) > 1<<20 || cap(b.spans) > 1<<14 || cap(b.ms) > 1<<14 {
+	if cap(b.out) > 1<<20 || cap(b.spans) > 1<<14 || cap(b.ms) > 1<<14 || cap(b.hash) > 1<<16 {
 		return
 	}
 	m.bufs.Put(b)
