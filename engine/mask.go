@@ -475,6 +475,47 @@ func (p *Params) nestedPipeline(n *yaml.Node, key, example string) (Pipeline, er
 	return p.Pipeline(n)
 }
 
+// namedPipeline is nestedPipeline that also takes DataMasque's dictionary
+// form of concat's and chain's masks: a mapping from names to masks, run
+// in the order written. The names only label the parts: they reach
+// neither the masks nor the identity (see dictMasksAt), so the dictionary
+// masks exactly as the list of its values does.
+func (p *Params) namedPipeline(n *yaml.Node, key, example string) (Pipeline, error) {
+	if n = resolveNode(n); n == nil || n.Kind != yaml.MappingNode {
+		return p.nestedPipeline(n, key, example)
+	}
+	if len(n.Content) == 0 {
+		return nil, p.ErrorAt(n, "%s must be a non-empty list of masks (or a mapping of names to masks), as in %s: [ %s ]", key, key, example)
+	}
+	seen := make(map[string]int, len(n.Content)/2)
+	list := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: n.Line, Column: n.Column}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolveNode(n.Content[i]), resolveNode(n.Content[i+1])
+		if k == nil || k.Kind != yaml.ScalarNode {
+			return nil, p.ErrorAt(n.Content[i], "%s as a mapping takes a name for each mask, as in %s: { first: %s }", key, key, example)
+		}
+		if k.Value == "type" && v != nil && v.Kind == yaml.ScalarNode {
+			// The likeliest slip: one mask where a list was meant.
+			return nil, p.ErrorAt(n, "%s must be a non-empty list of masks, not a single mask: write %s: [ { type: %s, ... } ]", key, key, v.Value)
+		}
+		if line, dup := seen[k.Value]; dup {
+			return nil, p.ErrorAt(k, "%s names %q twice (first at line %d); give each mask its own name", key, k.Value, line)
+		}
+		seen[k.Value] = k.Line
+		list.Content = append(list.Content, v)
+	}
+	return p.Pipeline(list)
+}
+
+// resolveNode follows aliases (a ruleset's tree comes expanded, but a
+// node handed in by a test may not be).
+func resolveNode(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
 // Now is the compile-time "now" (Options.Now).
 func (p *Params) Now() time.Time { return p.c.opts.Now }
 
@@ -564,14 +605,54 @@ func canonical(dst []byte, n *yaml.Node) []byte {
 			}
 			return 0
 		})
+		asList := dictMasksAt(n)
 		dst = append(dst, '{')
 		for _, i := range idx {
 			dst = strconv.AppendQuote(dst, n.Content[i].Value)
 			dst = append(dst, ':')
-			dst = canonical(dst, n.Content[i+1])
+			if i == asList {
+				dst = canonicalValues(dst, resolveNode(n.Content[i+1]))
+			} else {
+				dst = canonical(dst, n.Content[i+1])
+			}
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '}')
 	}
 	return dst
+}
+
+// dictMasksAt returns the index in n.Content of the masks key of a concat
+// or chain written in DataMasque's dictionary form (see namedPipeline), or
+// -1. Its names are labels only: the identity reads the masks as the list
+// they stand for, so both forms seed alike.
+func dictMasksAt(n *yaml.Node) int {
+	masks, typ := -1, ""
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch v := resolveNode(n.Content[i+1]); n.Content[i].Value {
+		case "type":
+			if v != nil && v.Kind == yaml.ScalarNode {
+				typ = v.Value
+			}
+		case "masks":
+			if v != nil && v.Kind == yaml.MappingNode {
+				masks = i
+			}
+		}
+	}
+	if typ != "concat" && typ != "chain" {
+		return -1
+	}
+	return masks
+}
+
+// canonicalValues writes a mapping's values as canonical writes the
+// sequence of them.
+func canonicalValues(dst []byte, n *yaml.Node) []byte {
+	dst = append(dst, '[')
+	for i := 1; i < len(n.Content); i += 2 {
+		dst = canonical(dst, n.Content[i])
+		dst = append(dst, ',')
+	}
+	return append(dst, ']')
 }

@@ -60,7 +60,13 @@ var xfEpochFormats = func() (fs [10]dateFormat) {
 	return fs
 }()
 
-var errXfNotDate = errors.New("the value is not a date in a recognised form (ISO 8601, RFC 3339, 2006-01-02 15:04:05, 01/02/2006, 2 Jan 2006...); set date_format to its layout, for example \"%d/%m/%Y\"")
+// xfRecognisedForms names the forms detectDate recognises, for errors.
+const xfRecognisedForms = "ISO 8601, RFC 3339, 2006-01-02 15:04:05, 01/02/2006, 2 Jan 2006..."
+
+// errXfNotDate is what the date masks say of a string they cannot read.
+// typecast says errTypecastNotDate instead: there date_format is also the
+// layout written.
+var errXfNotDate = errors.New("the value is not a date in a recognised form (" + xfRecognisedForms + "); set date_format to its layout, for example \"%d/%m/%Y\"")
 
 // read parses v: a string with the date_format or by recognition, a number
 // as a Unix time in seconds (or with the date_format when one is given).

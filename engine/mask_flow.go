@@ -36,6 +36,8 @@ func (doNothingMask) Apply(c *Ctx, v Value) (Value, error) { return v, nil }
 // --- concat ---
 
 type concatParams struct {
+	// Masks is a list of masks, or DataMasque's mapping of names to
+	// masks (see namedPipeline); chain's too.
 	Masks *yaml.Node `yaml:"masks" ms:"required"`
 	Glue  string     `yaml:"glue"`
 }
@@ -50,7 +52,7 @@ func newConcat(p *Params) (Mask, error) {
 	if err := p.Decode(&ps); err != nil {
 		return nil, err
 	}
-	pl, err := p.nestedPipeline(ps.Masks, "masks", xfPipelineExample)
+	pl, err := p.namedPipeline(ps.Masks, "masks", xfPipelineExample)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func newChain(p *Params) (Mask, error) {
 	if err := p.Decode(&ps); err != nil {
 		return nil, err
 	}
-	pl, err := p.nestedPipeline(ps.Masks, "masks", xfPipelineExample)
+	pl, err := p.namedPipeline(ps.Masks, "masks", xfPipelineExample)
 	if err != nil {
 		return nil, err
 	}

@@ -7,20 +7,28 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // typecast changes a value's JSON type: the one mask meant to. Null stays
 // null (a missing value has no type to change); objects and arrays can only
 // become strings (their JSON text).
+//
+// A date or datetime is a string in JSON, so typecast_as date or datetime
+// rewrites a date in a layout rather than changing a type: DataMasque's
+// date_format is the layout a string is read with (when it is written in
+// it) and the layout written; our input_date_format reads another layout.
 
 func init() { register("typecast", newTypecast) }
 
 type typecastParams struct {
 	TypecastAs string `yaml:"typecast_as" ms:"required"`
-	// DateFormat is the layout a date or datetime is written in.
+	// DateFormat is the layout a date or datetime is written in, and
+	// read in when the value is written so (DataMasque's reading).
 	DateFormat string `yaml:"date_format"`
 	// InputDateFormat (ours) is the layout the value is read with; by
-	// default common forms are recognised and numbers are Unix seconds.
+	// default a value in date_format's layout is read with it, other
+	// common forms are recognised and numbers are Unix seconds.
 	InputDateFormat string `yaml:"input_date_format"`
 }
 
@@ -46,7 +54,7 @@ func newTypecast(p *Params) (Mask, error) {
 	}
 	m := &typecastMask{to: ps.TypecastAs}
 	switch ps.TypecastAs {
-	case "string", "integer", "float", "boolean":
+	case "string", "integer", "float", "decimal", "boolean":
 		if ps.DateFormat != "" || ps.InputDateFormat != "" {
 			key := "date_format"
 			if ps.DateFormat == "" {
@@ -72,7 +80,7 @@ func newTypecast(p *Params) (Mask, error) {
 		}
 		m.in = in
 	default:
-		return nil, p.ErrorAt(p.Param("typecast_as"), "typecast_as must be one of string, integer, float, boolean, date or datetime")
+		return nil, p.ErrorAt(p.Param("typecast_as"), "typecast_as must be one of string, integer, float, decimal, boolean, date or datetime")
 	}
 	return m, nil
 }
@@ -92,13 +100,15 @@ func (m *typecastMask) Apply(c *Ctx, v Value) (Value, error) {
 		return xfToInteger(v)
 	case "float":
 		return xfToFloat(v)
+	case "decimal":
+		return xfToDecimal(c, v)
 	case "boolean":
 		return xfToBool(v)
 	}
 	if v.Kind == Bool {
 		return Value{}, fmt.Errorf("typecast_as %s cannot take a boolean", m.to)
 	}
-	f, t, err := m.in.read(v)
+	f, t, err := m.read(v)
 	if err != nil {
 		return Value{}, err
 	}
@@ -118,6 +128,36 @@ func (m *typecastMask) Apply(c *Ctx, v Value) (Value, error) {
 	}
 	return Str(out.Format(t)), nil
 }
+
+// read reads v as a date: with input_date_format when it is given;
+// otherwise with date_format when v is written in that layout (as
+// DataMasque reads a string), and failing that by recognition, numbers
+// as Unix seconds. The fallback keeps a date_format that only reformats
+// recognised dates working as it always has.
+func (m *typecastMask) read(v Value) (dateFormat, time.Time, error) {
+	if m.in.given || !m.outGiven {
+		f, t, err := m.in.read(v)
+		if errors.Is(err, errXfNotDate) {
+			err = errTypecastNotDate
+		}
+		return f, t, err
+	}
+	t, perr := m.out.Parse(v.S)
+	if perr == nil {
+		return m.out, t, nil
+	}
+	f, t, err := m.in.read(v)
+	if errors.Is(err, errXfNotDate) {
+		// The user gave date_format: telling them to set it would not
+		// help. Say why it did not read, and what reads another layout.
+		err = fmt.Errorf("%s, and is no date in a recognised form (%s) either; if the value is written in another layout than the one to write, set input_date_format to that layout", xfTrimEnginePrefix(perr), xfRecognisedForms)
+	}
+	return f, t, err
+}
+
+// errTypecastNotDate is typecast's errXfNotDate: its date_format is also
+// the layout written, so input_date_format is the one to suggest.
+var errTypecastNotDate = errors.New("the value is not a date in a recognised form (" + xfRecognisedForms + "); set input_date_format to its layout, for example \"%d/%m/%Y\", or date_format to read and write that layout")
 
 var errXfNoInteger = errors.New("typecast_as integer takes a number, numeric text or a boolean")
 
@@ -151,6 +191,70 @@ func xfToInteger(v Value) (Value, error) {
 	}
 	n, _ := f.Int(nil)
 	return Num(n.String()), nil
+}
+
+var errXfNoDecimal = errors.New("typecast_as decimal takes a finite number, numeric text or a boolean")
+
+// xfToDecimal writes v as an exact JSON number with the digits it was
+// given: no float in between, so "12.50" gives 12.50 and a long decimal
+// keeps its every digit (as Python's Decimal does). Text is read as
+// Python's Decimal reads it, then written as JSON wants: "+5" gives 5,
+// ".5" 0.5, "5." 5 and "007" 7.
+func xfToDecimal(c *Ctx, v Value) (Value, error) {
+	switch v.Kind {
+	case Bool:
+		if v.S == "true" {
+			return Int(1), nil
+		}
+		return Int(0), nil
+	case Number:
+		return v, nil
+	}
+	s := strings.TrimSpace(v.S)
+	if isJSONNumber(s) {
+		return Num(s), nil
+	}
+	i := 0
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	ip := i
+	i = digitsEnd(s, i)
+	intPart := s[ip:i]
+	var frac string
+	if i < len(s) && s[i] == '.' {
+		fp := i + 1
+		i = digitsEnd(s, fp)
+		frac = s[fp:i]
+	}
+	if intPart == "" && frac == "" {
+		return Value{}, errXfNoDecimal
+	}
+	exp := s[i:]
+	if exp != "" {
+		j := 1
+		if j < len(exp) && (exp[j] == '+' || exp[j] == '-') {
+			j++
+		}
+		if exp[0] != 'e' && exp[0] != 'E' || j == len(exp) || digitsEnd(exp, j) != len(exp) {
+			return Value{}, errXfNoDecimal
+		}
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	b := c.room(len(s) + 2)
+	if neg {
+		b = append(b, '-')
+	}
+	b = append(b, intPart...)
+	if frac != "" {
+		b = append(append(b, '.'), frac...)
+	}
+	return Num(c.str(append(b, exp...))), nil
 }
 
 // xfToFloat writes the shortest form that reads back as the same float64,

@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestTypecast(t *testing.T) {
 	tests := []struct {
@@ -68,4 +71,118 @@ func TestTypecast(t *testing.T) {
 		{"bad format", "type: typecast\ntypecast_as: date\ndate_format: '%Q.%f'", "3:14", "takes no fraction"},
 		{"bad input format", "type: typecast\ntypecast_as: date\ninput_date_format: '%'", "3:20", "unfinished"},
 	})
+}
+
+// TestTypecastDecimal checks typecast_as decimal: an exact JSON number that
+// keeps the digits it was given (no float in between).
+func TestTypecastDecimal(t *testing.T) {
+	good := []struct {
+		in   Value
+		want string
+	}{
+		{Str("12.50"), "12.50"},
+		{Num("12.50"), "12.50"},
+		{Str(" -0.000100 "), "-0.000100"},
+		{Str("123456789012345678901234567890.123456789012345678901"), "123456789012345678901234567890.123456789012345678901"},
+		{Num("1e400"), "1e400"},
+		{Str("1E+3"), "1E+3"},
+		{Str("+5"), "5"},
+		{Str(".5"), "0.5"},
+		{Str("-.5"), "-0.5"},
+		{Str("5."), "5"},
+		{Str("007.10"), "7.10"},
+		{Str("+1e-2"), "1e-2"},
+		{Str("00"), "0"},
+		{Str("-0"), "-0"},
+		{Boolean(true), "1"},
+		{Boolean(false), "0"},
+	}
+	pl := xfKit.testMask(t, "{type: typecast, typecast_as: decimal}")
+	for _, tc := range good {
+		t.Run(tc.in.Text(), func(t *testing.T) {
+			if got := xfKit.must(t, pl, tc.in); !sameValue(got, Num(tc.want)) {
+				t.Errorf("got %v %q, want number %s", got.Kind, got.S, tc.want)
+			}
+		})
+	}
+	if got := xfKit.must(t, pl, NullValue); got.Kind != Null {
+		t.Errorf("null gave %v", got.Kind)
+	}
+	for _, in := range []Value{Str("abc"), Str("nan"), Str("Infinity"), Str("1e"), Str("1.2.3"), Str(""), Str("."), Str("-"), Str("1_000"), Str("0x10"), {Kind: Array, Raw: []byte(`[1]`)}} {
+		t.Run("bad/"+in.Text(), func(t *testing.T) {
+			_, err := xfKit.run(pl, xfSecret, in, nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), "decimal") {
+				t.Errorf("error %q does not name decimal", err)
+			}
+		})
+	}
+	xfKit.checkBad(t, []maskBadCase{
+		{"format on decimal", "type: typecast\ntypecast_as: decimal\ndate_format: '%Y'", "3:14", "only applies to typecast_as: date"},
+		{"listed", "type: typecast\ntypecast_as: money", "2:14", "float, decimal, boolean"},
+	})
+}
+
+// TestTypecastDateFormatReads checks that date_format is the layout read
+// as well as written, as in DataMasque, and what the errors then advise.
+func TestTypecastDateFormatReads(t *testing.T) {
+	tests := []struct {
+		params string
+		in     Value
+		want   string
+	}{
+		// DataMasque's own example, and the audit's probe.
+		{"typecast_as: datetime, date_format: '%Y-%m-%d'", Str("2010-01-01"), "2010-01-01"},
+		{"typecast_as: datetime, date_format: '%Y.%m.%d'", Str("2010.01.31"), "2010.01.31"},
+		// Read day first as the layout says: recognition alone would read
+		// it month first and write 03/01/2024.
+		{"typecast_as: date, date_format: '%d/%m/%Y'", Str("01/03/2024"), "01/03/2024"},
+		{"typecast_as: date, date_format: '%d %b %Y'", Str("01/03/2024"), "03 Jan 2024"},
+		// A number in the layout is read with it, not as Unix seconds.
+		{"typecast_as: date, date_format: '%Y%m%d'", Num("20240131"), "20240131"},
+		// Not in the layout: recognised, as before.
+		{"typecast_as: date, date_format: '%d/%m/%Y'", Str("2024-03-01"), "01/03/2024"},
+		{"typecast_as: date, date_format: '%Y%m%d'", Num("86400"), "19700102"},
+		// input_date_format, when given, is the only layout read.
+		{"typecast_as: date, date_format: '%d/%m/%Y', input_date_format: '%m/%d/%Y'", Str("01/03/2024"), "03/01/2024"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.params+"/"+tc.in.Text(), func(t *testing.T) {
+			pl := xfKit.testMask(t, "{type: typecast, "+tc.params+"}")
+			if got := xfKit.must(t, pl, tc.in); !sameValue(got, Str(tc.want)) {
+				t.Errorf("got %v %q, want %q", got.Kind, got.S, tc.want)
+			}
+		})
+	}
+	bad := []struct {
+		params, in string
+		want       []string
+	}{
+		{"typecast_as: datetime", "2010.01.31", []string{"set input_date_format"}},
+		{"typecast_as: datetime, date_format: '%Y.%m.%d'", "someday", []string{`does not match date_format "%Y.%m.%d"`, "set input_date_format"}},
+		{"typecast_as: datetime, date_format: '%Y.%m.%d'", "2010.02.31", []string{"date_format", "set input_date_format"}},
+	}
+	for _, tc := range bad {
+		t.Run("bad/"+tc.params+"/"+tc.in, func(t *testing.T) {
+			pl := xfKit.testMask(t, "{type: typecast, "+tc.params+"}")
+			_, err := xfKit.run(pl, xfSecret, Str(tc.in), nil)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			if strings.Contains(msg, "set date_format") && strings.Contains(tc.params, "date_format:") {
+				t.Errorf("error %q tells to set the date_format that is set", msg)
+			}
+			if strings.Contains(msg, tc.in) {
+				t.Errorf("error %q quotes the value", msg)
+			}
+		})
+	}
 }
