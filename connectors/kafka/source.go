@@ -44,11 +44,11 @@ type SourceConfig struct {
 	Group string
 	// StartOffset is where a partition without a committed offset begins:
 	// "earliest" (the default) or "latest". Latest is the end of the
-	// partitions that exist when the source is built; a topic or partition
-	// that appears later (a new topic matching TopicRegex, partitions
-	// added to a topic) is read from its first record stamped at or after
-	// that moment, so records written before the source noticed it are not
-	// skipped.
+	// partitions of the group's first assignment, as Kafka's own latest;
+	// a topic or partition that appears later (a new topic matching
+	// TopicRegex, partitions added to a topic) is read from its first
+	// record stamped at or after the source was built, so records written
+	// before the source noticed it are not skipped (latestStart).
 	StartOffset string
 	// FetchMaxRecords bounds the records one poll hands to the lanes;
 	// 1000 by default.
@@ -140,8 +140,9 @@ func (c *SourceConfig) setDefaults() {
 }
 
 // consumeOpts are the kgo options of a group consumer for c, without the
-// rebalance callbacks; built is when the source was built.
-func (c SourceConfig) consumeOpts(built time.Time) []kgo.Opt {
+// rebalance callbacks; built is when the source was built. Under start:
+// latest it also returns the latestStart to bind to the client.
+func (c SourceConfig) consumeOpts(built time.Time) ([]kgo.Opt, *latestStart) {
 	opts := []kgo.Opt{
 		kgo.ConsumerGroup(c.Group),
 		kgo.BlockRebalanceOnPoll(),
@@ -156,13 +157,10 @@ func (c SourceConfig) consumeOpts(built time.Time) []kgo.Opt {
 	} else {
 		opts = append(opts, kgo.ConsumeTopics(c.Topics...))
 	}
+	var latest *latestStart
 	if c.StartOffset == StartLatest {
-		// Not AtEnd: the end of a partition the client discovers minutes
-		// after it was created (metadata is refreshed every
-		// MetadataMaxAge) is past every record written meanwhile.
-		// AfterMilli is the end of the partitions that existed when the
-		// source was built and the start of those created since.
-		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(built.UnixMilli())))
+		latest = newLatestStart(built)
+		opts = append(opts, latest.opts()...)
 	} else {
 		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	}
@@ -175,7 +173,7 @@ func (c SourceConfig) consumeOpts(built time.Time) []kgo.Opt {
 	if c.RebalanceTimeout > 0 {
 		opts = append(opts, kgo.RebalanceTimeout(c.RebalanceTimeout))
 	}
-	return opts
+	return opts, latest
 }
 
 // Source consumes topics in a consumer group, one lane per assigned
@@ -213,7 +211,8 @@ func NewSource(cluster ClusterConfig, cfg SourceConfig, logger *slog.Logger) (*S
 	}
 	s := &Source{cfg: cfg, logger: logger.With("group", cfg.Group)}
 	s.lanes.init(cfg.StopTimeout, s.logger)
-	opts = append(opts, cfg.consumeOpts(time.Now())...)
+	consume, latest := cfg.consumeOpts(time.Now())
+	opts = append(opts, consume...)
 	opts = append(opts,
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(cfg.CommitInterval),
@@ -227,6 +226,9 @@ func NewSource(cluster ClusterConfig, cfg SourceConfig, logger *slog.Logger) (*S
 	}
 	s.cl = cl
 	s.adm = kadm.NewClient(cl)
+	if latest != nil {
+		latest.bind(cl, s.logger)
+	}
 	return s, nil
 }
 

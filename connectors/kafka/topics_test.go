@@ -303,3 +303,40 @@ func TestClusterMetadataAges(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceStartLatestSkipsFutureStamped: a record written before the
+// source started but stamped in the future (a producer's clock ahead, an
+// event time) does not move start: latest back to it on a partition that
+// existed at start: those begin at their end, as Kafka's latest does.
+func TestSourceStartLatestSkipsFutureStamped(t *testing.T) {
+	k := testenv.StartKafka(t)
+	topic := unique("fut")
+	if err := k.CreateTopics(ctxT(t, defaultWait), 1, topic); err != nil {
+		t.Fatal(err)
+	}
+	old := seqRecords("old", 5, 1)
+	old[0].Timestamp = time.Now().Add(time.Hour)
+	for _, r := range old[1:] {
+		r.Timestamp = time.Now().Add(-time.Minute)
+	}
+	produce(t, k, topic, old...)
+	src, err := kafka.NewSource(fastMetadata(k), kafka.SourceConfig{
+		Topics: []string{topic}, Group: unique("g"), StartOffset: kafka.StartLatest,
+		StopTimeout: 5 * time.Second, CommitInterval: 200 * time.Millisecond,
+	}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := newLaneLog(t, src)
+	runSource(t, src, log.opener)
+	for i := 0; len(log.seen("warm")) == 0; i++ {
+		if i == 100 {
+			t.Fatal("the source never read the records written after it started")
+		}
+		produce(t, k, topic, seqRecords("warm", 1, 1)...)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := len(log.seen("old")); n > 0 {
+		t.Errorf("start latest read %d records written before the source started", n)
+	}
+}

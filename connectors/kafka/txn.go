@@ -106,7 +106,8 @@ func NewTransactionalRoute(cluster ClusterConfig, src SourceConfig, sink SinkCon
 	s.lanes.wake = s.nudge
 	parts := newPartitionCounts()
 	limits := newTopicLimits(sink.BatchMaxBytes, logger)
-	opts = append(opts, src.consumeOpts(time.Now())...)
+	consume, latest := src.consumeOpts(time.Now())
+	opts = append(opts, consume...)
 	opts = append(opts, sink.produceOpts(parts, limits)...)
 	opts = append(opts,
 		kgo.TransactionalID(txnID),
@@ -120,6 +121,9 @@ func NewTransactionalRoute(cluster ClusterConfig, src SourceConfig, sink SinkCon
 	}
 	s.sess = sess
 	s.adm = kadm.NewClient(sess.Client())
+	if latest != nil {
+		latest.bind(sess.Client(), s.logger)
+	}
 	return s, newSink(sess.Client(), sink, parts, limits, logger, false, s.guard), nil
 }
 
