@@ -39,6 +39,9 @@ type typecastMask struct {
 	// (zone shown only when the input had one).
 	outGiven bool
 	in       xfDateIO
+	// dateString is typecast_as: string with a date_format: the value is
+	// read as a date and written in that layout.
+	dateString bool
 }
 
 var (
@@ -53,16 +56,15 @@ func newTypecast(p *Params) (Mask, error) {
 		return nil, err
 	}
 	m := &typecastMask{to: ps.TypecastAs}
-	switch ps.TypecastAs {
-	case "string", "integer", "float", "decimal", "boolean":
-		if ps.DateFormat != "" || ps.InputDateFormat != "" {
-			key := "date_format"
-			if ps.DateFormat == "" {
-				key = "input_date_format"
-			}
-			return nil, p.ErrorAt(p.Param(key), "%s only applies to typecast_as: date or datetime", key)
-		}
-	case "date", "datetime":
+	dates := ps.TypecastAs == "date" || ps.TypecastAs == "datetime"
+	if ps.TypecastAs == "string" && ps.DateFormat != "" {
+		// DataMasque formats a datetime as a string with date_format (its
+		// pattern for editing a date as text). A JSON date is a string
+		// already, so this rewrites it in that layout, as datetime does.
+		dates, m.dateString = true, true
+	}
+	switch {
+	case dates:
 		if ps.DateFormat != "" {
 			f, err := parseDateFormat(ps.DateFormat)
 			if err != nil {
@@ -79,6 +81,16 @@ func newTypecast(p *Params) (Mask, error) {
 			in = xfDateIO{f: f, given: true}
 		}
 		m.in = in
+	case ps.TypecastAs == "string" && ps.InputDateFormat != "":
+		return nil, p.ErrorAt(p.Param("input_date_format"), "input_date_format on typecast_as: string needs date_format, the layout the date is written in")
+	case ps.TypecastAs == "string", ps.TypecastAs == "integer", ps.TypecastAs == "float", ps.TypecastAs == "decimal", ps.TypecastAs == "boolean":
+		if ps.DateFormat != "" || ps.InputDateFormat != "" {
+			key := "date_format"
+			if ps.DateFormat == "" {
+				key = "input_date_format"
+			}
+			return nil, p.ErrorAt(p.Param(key), "%s only applies to typecast_as: date, datetime or string", key)
+		}
 	default:
 		return nil, p.ErrorAt(p.Param("typecast_as"), "typecast_as must be one of string, integer, float, decimal, boolean, date or datetime")
 	}
@@ -89,7 +101,7 @@ func (m *typecastMask) Apply(c *Ctx, v Value) (Value, error) {
 	if v.Kind == Null || v.Kind == Missing {
 		return v, nil
 	}
-	if m.to == "string" {
+	if m.to == "string" && !m.dateString {
 		return Str(v.Text()), nil
 	}
 	if !v.IsScalar() {

@@ -186,3 +186,35 @@ func TestTypecastDateFormatReads(t *testing.T) {
 		})
 	}
 }
+
+// TestTypecastStringDateFormat: DataMasque's pattern for editing a date as
+// text, typecast to string with date_format, change the text, typecast
+// back to datetime with date_format, loads and works: a JSON date is a
+// string already, so the first step rewrites it in that layout.
+func TestTypecastStringDateFormat(t *testing.T) {
+	pl := xfKit.testMask(t, `{type: chain, masks: [
+		{type: typecast, typecast_as: string, date_format: '%Y-%m-%d'},
+		{type: replace_regex, regex: '-\d\d$', masks: [{type: from_fixed, value: '-01'}]},
+		{type: typecast, typecast_as: datetime, date_format: '%Y-%m-%d'}]}`)
+	for in, want := range map[string]string{"1985-07-23": "1985-07-01", "23/07/1985": "1985-07-01", "1985-07-23T10:11:12Z": "1985-07-01"} {
+		if got := xfKit.must(t, pl, Str(in)); !sameValue(got, Str(want)) {
+			t.Errorf("%s: got %v %q, want %q", in, got.Kind, got.S, want)
+		}
+	}
+	one := xfKit.testMask(t, "{type: typecast, typecast_as: string, date_format: '%d %b %Y'}")
+	if got := xfKit.must(t, one, Num("86400")); !sameValue(got, Str("02 Jan 1970")) {
+		t.Errorf("Unix seconds: got %v %q", got.Kind, got.S)
+	}
+	// Without date_format a string typecast never reads a date.
+	plain := xfKit.testMask(t, "{type: typecast, typecast_as: string}")
+	if got := xfKit.must(t, plain, Str("1985-07-23")); !sameValue(got, Str("1985-07-23")) {
+		t.Errorf("plain string: got %q", got.S)
+	}
+	if _, err := xfKit.run(one, xfSecret, Str("not a date"), nil); err == nil || strings.Contains(err.Error(), "not a date") {
+		t.Errorf("a value that is no date: err %v (must fail, never quote it)", err)
+	}
+	xfKit.checkBad(t, []maskBadCase{
+		{"input format without format", "type: typecast\ntypecast_as: string\ninput_date_format: '%Y'", "3:20", "needs date_format"},
+		{"bad format on string", "type: typecast\ntypecast_as: string\ndate_format: '%Q.%f'", "3:14", "takes no fraction"},
+	})
+}
