@@ -226,23 +226,7 @@ func TestSourceStartLatestLateTopics(t *testing.T) {
 	produce(t, k, first, seqRecords("old", 5, 1)...)
 	// The old records are stamped before the source is built.
 	time.Sleep(20 * time.Millisecond)
-	src, err := kafka.NewSource(fastMetadata(k), kafka.SourceConfig{
-		TopicRegex: "^" + regexp.QuoteMeta(prefix) + `\.`, Group: unique("g"), StartOffset: kafka.StartLatest,
-		StopTimeout: 5 * time.Second, CommitInterval: 200 * time.Millisecond,
-	}, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := newLaneLog(t, src)
-	runSource(t, src, log.opener)
-	// Wait until the source reads first, so its partition has a position.
-	for i := 0; len(log.seen("warm")) == 0; i++ {
-		if i == 100 {
-			t.Fatal("the source never read the records written after it started")
-		}
-		produce(t, k, first, seqRecords("warm", 1, 1)...)
-		time.Sleep(100 * time.Millisecond)
-	}
+	log := startLatest(t, k, first, kafka.SourceConfig{TopicRegex: "^" + regexp.QuoteMeta(prefix) + `\.`})
 
 	// A new matching topic and a new partition of the consumed one,
 	// written to at once: before the source's next metadata refresh.
@@ -320,10 +304,20 @@ func TestSourceStartLatestSkipsFutureStamped(t *testing.T) {
 		r.Timestamp = time.Now().Add(-time.Minute)
 	}
 	produce(t, k, topic, old...)
-	src, err := kafka.NewSource(fastMetadata(k), kafka.SourceConfig{
-		Topics: []string{topic}, Group: unique("g"), StartOffset: kafka.StartLatest,
-		StopTimeout: 5 * time.Second, CommitInterval: 200 * time.Millisecond,
-	}, testLogger(t))
+	log := startLatest(t, k, topic, kafka.SourceConfig{Topics: []string{topic}})
+	if n := len(log.seen("old")); n > 0 {
+		t.Errorf("start latest read %d records written before the source started", n)
+	}
+}
+
+// startLatest runs a start: latest source of cfg's topics and returns once
+// it has read a record written to warm after it started, so its partitions
+// have a position.
+func startLatest(t *testing.T, k *testenv.Kafka, warm string, cfg kafka.SourceConfig) *laneLog {
+	t.Helper()
+	cfg.Group, cfg.StartOffset = unique("g"), kafka.StartLatest
+	cfg.StopTimeout, cfg.CommitInterval = 5*time.Second, 200*time.Millisecond
+	src, err := kafka.NewSource(fastMetadata(k), cfg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,10 +327,8 @@ func TestSourceStartLatestSkipsFutureStamped(t *testing.T) {
 		if i == 100 {
 			t.Fatal("the source never read the records written after it started")
 		}
-		produce(t, k, topic, seqRecords("warm", 1, 1)...)
+		produce(t, k, warm, seqRecords("warm", 1, 1)...)
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := len(log.seen("old")); n > 0 {
-		t.Errorf("start latest read %d records written before the source started", n)
-	}
+	return log
 }
