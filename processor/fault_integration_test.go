@@ -379,18 +379,7 @@ func TestStopDuringOutage(t *testing.T) {
 	case <-time.After(deadline):
 		t.Fatalf("the route did not stop within %v of being told to, with a %v stop and a %v close timeout", deadline, stopTimeout, closeTimeout)
 	}
-	if st := first.route.Status(); st.RecordsIn == 0 || st.RecordsOut != 0 || st.State != processor.StateStopped {
-		t.Fatalf("status after the stop: %d in, %d out, %s; want some in, none out (nothing was acknowledged), stopped", st.RecordsIn, st.RecordsOut, st.State)
-	}
-	offsets, err := kafkaAdmin(t, k).FetchOffsets(context.Background(), "g-stopout")
-	if err != nil {
-		t.Fatal(err)
-	}
-	offsets.Each(func(o kadm.OffsetResponse) {
-		if o.At > 0 {
-			t.Errorf("%s[%d]: offset %d committed although no record was acknowledged", o.Topic, o.Partition, o.At)
-		}
-	})
+	stoppedUncommitted(t, k, first.route, "g-stopout", "no record was acknowledged")
 
 	// The broker is back. Records the stopped route had written must not
 	// reach it now: they would be produced without an owner, so twice.
@@ -411,4 +400,23 @@ func TestStopDuringOutage(t *testing.T) {
 	if len(seen) != n {
 		t.Fatalf("%d distinct records, want %d", len(seen), n)
 	}
+}
+
+// stoppedUncommitted checks a route stopped during a produce outage: it
+// read records, wrote none, and its group committed no offset (because
+// says why none may be).
+func stoppedUncommitted(t *testing.T, k *testenv.Kafka, route *processor.Route, group, because string) {
+	t.Helper()
+	if st := route.Status(); st.RecordsIn == 0 || st.RecordsOut != 0 || st.State != processor.StateStopped {
+		t.Fatalf("status after the stop: %d in, %d out, %s; want some in, none out (%s), stopped", st.RecordsIn, st.RecordsOut, st.State, because)
+	}
+	offsets, err := kafkaAdmin(t, k).FetchOffsets(context.Background(), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offsets.Each(func(o kadm.OffsetResponse) {
+		if o.At > 0 {
+			t.Errorf("%s[%d]: offset %d committed although %s", o.Topic, o.Partition, o.At, because)
+		}
+	})
 }

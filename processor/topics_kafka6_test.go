@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/maskstream/maskstream/connectors/kafka"
@@ -198,18 +197,7 @@ func TestStopDuringOutageExactlyOnce(t *testing.T) {
 	case <-time.After(deadline):
 		t.Fatalf("the route did not stop within %v of being told to", deadline)
 	}
-	if st := first.route.Status(); st.RecordsIn == 0 || st.RecordsOut != 0 || st.State != processor.StateStopped {
-		t.Fatalf("status after the stop: %d in, %d out, %s; want some in, none out, stopped", st.RecordsIn, st.RecordsOut, st.State)
-	}
-	offsets, err := kafkaAdmin(t, k).FetchOffsets(context.Background(), "g-eos-stopout")
-	if err != nil {
-		t.Fatal(err)
-	}
-	offsets.Each(func(o kadm.OffsetResponse) {
-		if o.At > 0 {
-			t.Errorf("%s[%d]: offset %d committed although no transaction committed", o.Topic, o.Partition, o.At)
-		}
-	})
+	stoppedUncommitted(t, k, first.route, "g-eos-stopout", "no transaction committed")
 
 	down.Store(false)
 	start("second")
