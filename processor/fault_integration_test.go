@@ -367,19 +367,8 @@ func TestStopDuringOutage(t *testing.T) {
 	}
 	first := start("first")
 	waitFor(t, 20*time.Second, "produce requests to be refused", func() bool { return refused.Load() >= 3 })
-	first.cancel()
 	// Generous, yet far below the 30s defaults the route was not given.
-	const deadline = 5 * (stopTimeout + closeTimeout)
-	select {
-	case err := <-first.done:
-		if err != nil {
-			t.Errorf("stopping during the outage: Run: %v; want nil (a stop past its deadline is still graceful)", err)
-		}
-		first.done <- nil // for the cleanup's stop
-	case <-time.After(deadline):
-		t.Fatalf("the route did not stop within %v of being told to, with a %v stop and a %v close timeout", deadline, stopTimeout, closeTimeout)
-	}
-	stoppedUncommitted(t, k, first.route, "g-stopout", "no record was acknowledged")
+	stopInOutage(t, k, first, 5*(stopTimeout+closeTimeout), "g-stopout", "no record was acknowledged")
 
 	// The broker is back. Records the stopped route had written must not
 	// reach it now: they would be produced without an owner, so twice.
@@ -402,12 +391,23 @@ func TestStopDuringOutage(t *testing.T) {
 	}
 }
 
-// stoppedUncommitted checks a route stopped during a produce outage: it
-// read records, wrote none, and its group committed no offset (because
-// says why none may be).
-func stoppedUncommitted(t *testing.T, k *testenv.Kafka, route *processor.Route, group, because string) {
+// stopInOutage stops a route during a produce outage and checks the stop
+// is graceful (Run returns nil within deadline), that it read records and
+// wrote none, and that its group committed no offset (because says why
+// none may be).
+func stopInOutage(t *testing.T, k *testenv.Kafka, r *running, deadline time.Duration, group, because string) {
 	t.Helper()
-	if st := route.Status(); st.RecordsIn == 0 || st.RecordsOut != 0 || st.State != processor.StateStopped {
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Errorf("stopping during the outage: Run: %v; want nil (a stop past its deadline is still graceful)", err)
+		}
+		r.done <- nil // for the cleanup's stop
+	case <-time.After(deadline):
+		t.Fatalf("the route did not stop within %v of being told to", deadline)
+	}
+	if st := r.route.Status(); st.RecordsIn == 0 || st.RecordsOut != 0 || st.State != processor.StateStopped {
 		t.Fatalf("status after the stop: %d in, %d out, %s; want some in, none out (%s), stopped", st.RecordsIn, st.RecordsOut, st.State, because)
 	}
 	offsets, err := kafkaAdmin(t, k).FetchOffsets(context.Background(), group)

@@ -186,18 +186,7 @@ func TestStopDuringOutageExactlyOnce(t *testing.T) {
 	}
 	first := start("first")
 	waitFor(t, 20*time.Second, "produce requests to be refused", func() bool { return refused.Load() >= 3 })
-	first.cancel()
-	const deadline = 5 * (stopTimeout + closeTimeout)
-	select {
-	case err := <-first.done:
-		if err != nil {
-			t.Errorf("stopping during the outage: Run: %v; want nil (a stop past its deadline is still graceful)", err)
-		}
-		first.done <- nil // for the cleanup's stop
-	case <-time.After(deadline):
-		t.Fatalf("the route did not stop within %v of being told to", deadline)
-	}
-	stoppedUncommitted(t, k, first.route, "g-eos-stopout", "no transaction committed")
+	stopInOutage(t, k, first, 5*(stopTimeout+closeTimeout), "g-eos-stopout", "no transaction committed")
 
 	down.Store(false)
 	start("second")
