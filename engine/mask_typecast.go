@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -171,10 +170,23 @@ func (m *typecastMask) read(v Value) (dateFormat, time.Time, error) {
 // the layout written, so input_date_format is the one to suggest.
 var errTypecastNotDate = errors.New("the value is not a date in a recognised form (" + xfRecognisedForms + "); set input_date_format to its layout, for example \"%d/%m/%Y\", or date_format to read and write that layout")
 
-var errXfNoInteger = errors.New("typecast_as integer takes a number, numeric text or a boolean")
+var (
+	errXfNoInteger      = errors.New("typecast_as integer takes a number, numeric text or a boolean")
+	errXfIntegerFrac    = errors.New("typecast_as integer takes a whole number, and the value has a fractional part; use typecast_as decimal or float to keep it, or numeric_bucket to group it")
+	errXfIntegerTooLong = errors.New("typecast_as integer: a number written with a fraction or exponent must be within a float's range (at most 309 digits); write it as plain digits to convert a longer whole number")
+)
 
-// xfToInteger truncates toward zero, as Python's int() does. Whole numbers
-// of any size keep every digit.
+// xfMaxExpandedDigits bounds the integer a decimal point or exponent may
+// spell: "1e300000000" is 11 bytes of input and would be 300 million digits
+// of output. DataMasque reads such values through a float, so its limit is
+// the float's range (1.8e308); plain digits keep any length, as the input
+// already bounds them.
+const xfMaxExpandedDigits = 309
+
+// xfToInteger converts a whole number, as DataMasque does: 4.0 and "4.000"
+// give 4, and a non-zero fraction is an error rather than a silent
+// truncation. The digits are read exactly, never through a float, so
+// "12345678901234567890.0" keeps every digit.
 func xfToInteger(v Value) (Value, error) {
 	if v.Kind == Bool {
 		if v.S == "true" {
@@ -189,20 +201,49 @@ func xfToInteger(v Value) (Value, error) {
 			return Value{}, errXfNoInteger
 		}
 	}
-	if !strings.ContainsAny(s, ".eE") {
-		// Normalise "-0" and keep big integers exact.
-		n, ok := new(big.Int).SetString(s, 10)
-		if !ok {
-			return Value{}, errXfNoInteger
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	mant, exp, _ := strings.Cut(strings.ToLower(s), "e")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	// point is where the decimal point falls in digits, counted from the
+	// left; the exponent moves it.
+	point := len(digits) - len(frac)
+	if exp != "" {
+		e, err := strconv.Atoi(exp)
+		if err != nil || e > xfMaxExpandedDigits {
+			if digits == "" {
+				return Int(0), nil
+			}
+			if e < 0 {
+				return Value{}, errXfIntegerFrac
+			}
+			return Value{}, errXfIntegerTooLong
 		}
-		return Num(n.String()), nil
+		point += e
 	}
-	f, _, err := big.ParseFloat(s, 10, 256, big.ToZero)
-	if err != nil || f.IsInf() {
-		return Value{}, errXfNoInteger
+	if digits == "" {
+		return Int(0), nil
 	}
-	n, _ := f.Int(nil)
-	return Num(n.String()), nil
+	if point < len(digits) {
+		if point < 0 || strings.Trim(digits[point:], "0") != "" {
+			return Value{}, errXfIntegerFrac
+		}
+		digits = digits[:point]
+	}
+	if (exp != "" || frac != "") && point > xfMaxExpandedDigits {
+		return Value{}, errXfIntegerTooLong
+	}
+	var b strings.Builder
+	b.Grow(point + 1)
+	if neg {
+		b.WriteByte('-')
+	}
+	b.WriteString(digits)
+	for i := len(digits); i < point; i++ {
+		b.WriteByte('0')
+	}
+	return Num(b.String()), nil
 }
 
 var errXfNoDecimal = errors.New("typecast_as decimal takes a finite number, numeric text or a boolean")

@@ -16,7 +16,6 @@ func TestTypecast(t *testing.T) {
 		{"typecast_as: string", Value{Kind: Object, Raw: []byte(`{"a":1}`)}, Str(`{"a":1}`)},
 		{"typecast_as: string", NullValue, NullValue},
 		{"typecast_as: integer", Str(" 42 "), Num("42")},
-		{"typecast_as: integer", Str("-7.9"), Num("-7")},
 		{"typecast_as: integer", Num("1e3"), Num("1000")},
 		{"typecast_as: integer", Str("123456789012345678901234567890"), Num("123456789012345678901234567890")},
 		{"typecast_as: integer", Str("+5"), Num("5")},
@@ -71,6 +70,59 @@ func TestTypecast(t *testing.T) {
 		{"bad format", "type: typecast\ntypecast_as: date\ndate_format: '%Q.%f'", "3:14", "takes no fraction"},
 		{"bad input format", "type: typecast\ntypecast_as: date\ninput_date_format: '%'", "3:20", "unfinished"},
 	})
+}
+
+// TestTypecastInteger checks typecast_as integer against DataMasque's
+// rule (a whole value converts, a fraction is an error) and that no input
+// spells an unbounded number of digits.
+func TestTypecastInteger(t *testing.T) {
+	good := []struct {
+		in   Value
+		want string
+	}{
+		{Str("4.000"), "4"},
+		{Num("4.0"), "4"},
+		{Num("-0.0"), "0"},
+		{Str("-0"), "0"},
+		{Num("1.5e1"), "15"},
+		{Num("100e-2"), "1"},
+		{Num("0E+5"), "0"},
+		{Num("0.0e99999999999999999999"), "0"},
+		{Str("-12345678901234567890.000"), "-12345678901234567890"},
+		{Num("1e308"), "1" + strings.Repeat("0", 308)},
+	}
+	for _, tc := range good {
+		t.Run(tc.in.Text(), func(t *testing.T) {
+			pl := xfKit.testMask(t, "{type: typecast, typecast_as: integer}")
+			if got := xfKit.must(t, pl, tc.in); !sameValue(got, Num(tc.want)) {
+				t.Errorf("got %v %q, want %q", got.Kind, got.S, tc.want)
+			}
+		})
+	}
+	bad := []struct {
+		in   Value
+		want string
+	}{
+		{Str("-7.9"), "fractional part"},
+		{Num("0.05"), "fractional part"},
+		{Num("1.0000000000000000000000000000000000000000000000000000000000000000000000000000001"), "fractional part"},
+		{Num("15e-1"), "fractional part"},
+		{Num("1e-400"), "fractional part"},
+		{Num("1e-99999999999999999999"), "fractional part"},
+		{Num("1e300000000"), "float's range"},
+		{Num("1.5e309"), "float's range"},
+		{Num("1e99999999999999999999"), "float's range"},
+		{Str("0x10"), "takes a number"},
+	}
+	for _, tc := range bad {
+		t.Run("bad/"+tc.in.Text(), func(t *testing.T) {
+			pl := xfKit.testMask(t, "{type: typecast, typecast_as: integer}")
+			_, err := xfKit.run(pl, xfSecret, tc.in, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
 }
 
 // TestTypecastDecimal checks typecast_as decimal: an exact JSON number that
