@@ -58,10 +58,24 @@ func classifyProduceErr(topic string, partition int32, err error) error {
 			return fmt.Errorf("kafka: producing to %s[%d]: %w: %w", topic, partition, connectors.ErrPermanent, err)
 		}
 	}
+	if err := fencedHint(err); err != nil {
+		return fmt.Errorf("kafka: producing to %s[%d]: %w", topic, partition, err)
+	}
 	if errors.Is(err, errPartitionOutOfRange) {
 		return fmt.Errorf("kafka: producing to %s: %w: %w", topic, connectors.ErrPermanent, err)
 	}
 	return fmt.Errorf("kafka: producing to %s[%d]: %w", topic, partition, err)
+}
+
+// fencedHint says why a transactional producer was fenced, or returns nil
+// for any other error. Two live instances with one transactional id fence
+// each other in turn (each restart fences the other), and the broker's
+// words name neither the id nor the setting that makes it unique.
+func fencedHint(err error) error {
+	if errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.ProducerFenced) {
+		return fmt.Errorf("another instance uses this route's transactional id (a copy of this instance, or one with the same MASKSTREAM_INSTANCE_ID or host name): give each instance its own MASKSTREAM_INSTANCE_ID: %w", err)
+	}
+	return nil
 }
 
 // fatalConsumeErrs are fetch errors no retry fixes: credentials or ACLs

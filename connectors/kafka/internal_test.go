@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -33,6 +34,7 @@ func TestClassifyProduceErr(t *testing.T) {
 		{"out of range", errPartitionOutOfRange, true},
 		{"client closed", kgo.ErrClientClosed, false},
 		{"fenced", kerr.InvalidProducerEpoch, false},
+		{"fenced (KIP-360)", kerr.ProducerFenced, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +49,16 @@ func TestClassifyProduceErr(t *testing.T) {
 	}
 	if classifyProduceErr("t", 0, nil) != nil {
 		t.Error("nil error classified as an error")
+	}
+	// Two instances with one transactional id fence each other: the error
+	// must name the setting that separates them.
+	for _, fenced := range []error{kerr.InvalidProducerEpoch, kerr.ProducerFenced} {
+		if err := classifyProduceErr("t", 0, fenced); !strings.Contains(err.Error(), "MASKSTREAM_INSTANCE_ID") {
+			t.Errorf("fenced producer: %v does not say to set MASKSTREAM_INSTANCE_ID", err)
+		}
+	}
+	if err := classifyProduceErr("t", 0, kgo.ErrClientClosed); strings.Contains(err.Error(), "MASKSTREAM_INSTANCE_ID") {
+		t.Errorf("a closed client is not a fenced producer: %v", err)
 	}
 }
 

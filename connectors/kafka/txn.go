@@ -193,6 +193,9 @@ func (s *TxnSource) loop(ctx context.Context) error {
 // the transaction committed; the error is fatal or ctx's.
 func (s *TxnSource) batch(ctx context.Context, fetches kgo.Fetches) (bool, error) {
 	if err := s.guard.begin(s.sess); err != nil {
+		if hint := fencedHint(err); hint != nil {
+			err = hint
+		}
 		return false, fmt.Errorf("kafka: beginning transaction: %w", err)
 	}
 	s.expect(fetches)
@@ -234,6 +237,9 @@ func (s *TxnSource) batch(ctx context.Context, fetches kgo.Fetches) (bool, error
 		return false, waitErr
 	}
 	if err != nil {
+		if hint := fencedHint(err); hint != nil {
+			err = hint
+		}
 		return false, fmt.Errorf("kafka: ending transaction: %w", err)
 	}
 	return committed, waitErr
