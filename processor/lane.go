@@ -274,6 +274,7 @@ func (l *lane) ack(done []*slot, recs []*connectors.Record) []*connectors.Record
 			dead++
 			r.met.deadLetters.WithLabelValues(r.cfg.Name, s.reason).Inc()
 			r.stats.addDead(s.reason)
+			r.noteDead(s.reason, deadLetterError(s.out.Headers), now)
 		}
 	}
 	if err := r.cfg.Source.Ack(l.hard, recs); err != nil && l.hard.Err() == nil {

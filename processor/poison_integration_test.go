@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,6 +55,8 @@ func TestPoisonRecords(t *testing.T) {
 	}
 	produce(t, kafkaClient(t, k), recs...)
 
+	var logs lockedBuffer
+	e.log = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &logs), nil))
 	cfg := e.routeConfig("people", "people")
 	kafkaRoute(t, k, &cfg, []string{"people"}, "g-poison")
 	cfg.Sink = kafkaSink(t, k)
@@ -91,8 +96,34 @@ func TestPoisonRecords(t *testing.T) {
 			waitFor(t, 10*time.Second, "dead_letters_total{reason="+p.reason+"} = 1", func() bool {
 				return counterValue(e.metrics.DeadLetters.WithLabelValues("people", p.reason)) == 1
 			})
+			// The log says why too, naming the reason and never the record.
+			log := logs.String()
+			if !strings.Contains(log, "records sent to the dead letters") || !strings.Contains(log, "reason="+p.reason) {
+				t.Errorf("no log line names dead letters of reason %s", p.reason)
+			}
+			if strings.Contains(log, p.secret) {
+				t.Errorf("the log quotes the record (%s)", p.secret)
+			}
 		})
 	}
+}
+
+// lockedBuffer is a bytes.Buffer the route's goroutines may log to.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestMaxDeliveries: a JetStream message the broker already delivered more

@@ -130,6 +130,7 @@ type Route struct {
 	stats   routeStats
 
 	lastAckWarn atomic.Int64
+	deadLog     deadLog
 
 	ran atomic.Bool
 	// hard is canceled when the route must stop writing at once (a
