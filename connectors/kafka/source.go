@@ -245,6 +245,7 @@ func (s *Source) Run(ctx context.Context, open func(connectors.LaneID) connector
 	}
 	if reached {
 		warnMissingSourceTopics(ctx, s.cl, s.cfg.Topics, false, s.logger)
+		warnRegexMatchesNothing(ctx, s.cl, s.cfg, s.logger)
 	}
 	s.lanes.start(ctx, open)
 	err = s.poll(ctx)

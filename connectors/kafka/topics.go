@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -110,4 +112,38 @@ func warnMissingSourceTopics(ctx context.Context, cl *kgo.Client, topics []strin
 		logger.Warn("kafka: source topic does not exist; the route reads nothing from it until it is created, and starts at the next metadata refresh after that: create it, or fix its name in topics",
 			"topic", t)
 	}
+}
+
+// warnRegexMatchesNothing logs, once at start, that topic_regex matches no
+// topic on the cluster (after exclude_topics): a mistyped pattern (case,
+// a missing escape, anchors) otherwise looks like an idle route. Topics
+// created later are still found at the next metadata refresh.
+func warnRegexMatchesNothing(ctx context.Context, cl *kgo.Client, cfg SourceConfig, logger *slog.Logger) {
+	if cfg.TopicRegex == "" {
+		return
+	}
+	re, err := regexp.Compile(cfg.TopicRegex)
+	if err != nil {
+		return // Validate refused it already
+	}
+	excl := make([]*regexp.Regexp, 0, len(cfg.ExcludeTopics))
+	for _, x := range cfg.ExcludeTopics {
+		if xr, err := regexp.Compile(x); err == nil {
+			excl = append(excl, xr)
+		}
+	}
+	mctx, cancel := context.WithTimeout(ctx, limitLookupTimeout)
+	defer cancel()
+	topics, err := kadm.NewClient(cl).ListTopics(mctx)
+	if err != nil {
+		logger.Debug("kafka: could not list topics to check topic_regex", "err", err)
+		return
+	}
+	for _, t := range topics.Names() {
+		if re.MatchString(t) && !slices.ContainsFunc(excl, func(x *regexp.Regexp) bool { return x.MatchString(t) }) {
+			return
+		}
+	}
+	logger.Warn("kafka: topic_regex matches no topic on the cluster; the route reads nothing until a matching topic is created (it is found at the next metadata refresh): check the pattern (Go regexp, case-sensitive, unanchored unless it uses ^ and $)",
+		"topic_regex", cfg.TopicRegex, "topics_on_cluster", len(topics))
 }

@@ -332,3 +332,50 @@ func startLatest(t *testing.T, k *testenv.Kafka, warm string, cfg kafka.SourceCo
 	}
 	return log
 }
+
+// TestSourceWarnsRegexMatchesNothing: a topic_regex that matches no topic
+// (here, only through exclude_topics or a wrong case) is named in a warning
+// at start; one that matches a topic is not.
+func TestSourceWarnsRegexMatchesNothing(t *testing.T) {
+	k := testenv.StartKafka(t)
+	topic := unique("Orders")
+	if err := k.CreateTopics(ctxT(t, defaultWait), 1, topic); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		regex   string
+		exclude []string
+		warn    bool
+	}{
+		{"matches", "^" + topic + "$", nil, false},
+		{"wrong case", "^" + strings.ToLower(topic) + "$", nil, true},
+		{"all excluded", "^" + topic + "$", []string{"^" + topic}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs logBuffer
+			src, err := kafka.NewSource(k.ClusterConfig(), kafka.SourceConfig{
+				TopicRegex: tt.regex, ExcludeTopics: tt.exclude, Group: unique("g"), StopTimeout: 5 * time.Second,
+			}, logs.logger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			lanes := newLaneLog(t, src)
+			r := runSource(t, src, lanes.opener)
+			if tt.warn {
+				waitFor(t, "a warning that topic_regex matches nothing", func() bool {
+					return len(logs.lines("level=WARN", "topic_regex matches no topic")) > 0
+				})
+				return
+			}
+			// Running proves the check ran: it comes before the first poll.
+			produce(t, k, topic, seqRecords("rx", 1, 1)...)
+			waitFor(t, "the record to be read", func() bool { return len(lanes.seen("rx")) > 0 })
+			r.stop(t)
+			if got := logs.lines("topic_regex matches no topic"); len(got) > 0 {
+				t.Errorf("warned although %s matches: %q", topic, got)
+			}
+		})
+	}
+}

@@ -141,6 +141,7 @@ func (s *TxnSource) Run(ctx context.Context, open func(connectors.LaneID) connec
 		// The client lets the cluster create topics it asks about (its
 		// producer needs that), so it asks the same way here.
 		warnMissingSourceTopics(ctx, s.sess.Client(), s.cfg.Topics, true, s.logger)
+		warnRegexMatchesNothing(ctx, s.sess.Client(), s.cfg, s.logger)
 	}
 	s.lanes.start(ctx, open)
 	err = s.loop(ctx)
