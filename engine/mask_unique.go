@@ -63,10 +63,23 @@ func (m *imitateUnique) Apply(c *Ctx, v Value) (Value, error) {
 		}
 		return Str(s), nil
 	case Number:
-		return Num(uniqueNumber(c, &m.keys, v.S)), nil
+		n, err := uniqueNumber(c, &m.keys, v.S)
+		if err != nil {
+			return Value{}, err
+		}
+		return Num(n), nil
 	}
 	return Value{}, fmt.Errorf("imitate_unique takes a string or a number, got %s", v.Kind)
 }
+
+// maxUniqueChars bounds the characters one imitate_unique value may have
+// replaced. A permutation over the whole value converts between its digits
+// and one big number, a cost that grows with the square of the length: a
+// million-digit id took five minutes, stalling its lane or HTTP worker.
+// Identifiers are far shorter; a longer value is a mask error.
+const maxUniqueChars = 1024
+
+var errUniqueTooLong = fmt.Errorf("imitate_unique permutes at most %d letters and digits in one value; mask a longer value with imitate, hash or from_random_text instead", maxUniqueChars)
 
 // uniqueString permutes the letters and digits of s among all strings
 // with the same characters elsewhere and the same alphabet at each
@@ -102,6 +115,9 @@ func uniqueString(c *Ctx, kc *fpeKeyCache, s string) (string, error) {
 	sc.digits, sc.tweak = ds, tweak
 	if len(ds) == 0 {
 		return s, nil
+	}
+	if len(ds) > maxUniqueChars {
+		return "", errUniqueTooLong
 	}
 	b := append(c.room(len(s)), s...)
 	fpeMixed(c.permCached(kc, tweak), b, ds)
@@ -150,6 +166,9 @@ func uniqueText(c *Ctx, kc *fpeKeyCache, s string) (string, error) {
 	if len(syms) == 0 {
 		return s, nil
 	}
+	if len(syms) > maxUniqueChars {
+		return "", errUniqueTooLong
+	}
 	b := append(c.room(len(s)), s...)
 	fpeMixedSyms(c.permCached(kc, tweak), syms)
 	for k, p := range pos {
@@ -168,7 +187,7 @@ type uniquePos struct {
 
 // uniqueNumber permutes the digits of a JSON number literal's integer and
 // fraction parts, keeping it a valid number of the same shape.
-func uniqueNumber(c *Ctx, kc *fpeKeyCache, b string) string {
+func uniqueNumber(c *Ctx, kc *fpeKeyCache, b string) (string, error) {
 	sc := c.scratch()
 	ds := sc.digits[:0]
 	// The tweak is the number's shape: '1' for a leading digit that
@@ -205,9 +224,12 @@ func uniqueNumber(c *Ctx, kc *fpeKeyCache, b string) string {
 	}
 	sc.digits, sc.tweak = ds, tweak
 	if len(ds) == 0 {
-		return b
+		return b, nil
+	}
+	if len(ds) > maxUniqueChars {
+		return "", errUniqueTooLong
 	}
 	out := append(c.room(len(b)), b...)
 	fpeMixed(c.permCached(kc, tweak), out, ds)
-	return c.str(out)
+	return c.str(out), nil
 }

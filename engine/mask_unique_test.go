@@ -388,6 +388,42 @@ func TestImitateUniqueErrors(t *testing.T) {
 	})
 }
 
+// TestImitateUniqueLengthCap: a value with more than maxUniqueChars
+// replaced characters is a mask error (the permutation's cost grows with
+// the square of its length); one at the cap masks, keeping its shape.
+func TestImitateUniqueLengthCap(t *testing.T) {
+	pl := genKit.testMask(t, `{type: imitate_unique}`)
+	at, over := maxUniqueChars, maxUniqueChars+1
+	ok := []Value{
+		Str(strings.Repeat("7", at)),
+		Str(strings.Repeat("ab-", at/2)), // kept bytes do not count
+		Num("1" + strings.Repeat("0", at-1)),
+		Str(strings.Repeat("é", at)),
+	}
+	for _, in := range ok {
+		t.Run(fmt.Sprintf("%s of %d bytes", in.Kind, len(in.S)), func(t *testing.T) {
+			if out := genKit.must(t, pl, in); len(out.S) != len(in.S) || out.S == in.S {
+				t.Errorf("a value at the cap did not mask to one of its shape")
+			}
+		})
+	}
+	bad := []Value{
+		Str(strings.Repeat("7", over)),
+		Str(strings.Repeat("aZ", over/2+1)),
+		Num("1" + strings.Repeat("0", over-1)),
+		Num("1." + strings.Repeat("5", over)),
+		Str(strings.Repeat("é", over)),
+	}
+	for _, in := range bad {
+		t.Run(fmt.Sprintf("over/%s of %d bytes", in.Kind, len(in.S)), func(t *testing.T) {
+			_, err := genKit.run(pl, genSecret, in, nil)
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("at most %d letters and digits", maxUniqueChars)) {
+				t.Errorf("got error %v, want the length cap", err)
+			}
+		})
+	}
+}
+
 func TestFPEPermutationSmallDomains(t *testing.T) {
 	// Every domain size from 1 to 300: the permutation must be a bijection.
 	f := newFPE([32]byte{9}, []byte("test"))

@@ -362,6 +362,16 @@ func (m *xmlMask) pass(c *Ctx, doc string, targets []xmlTarget) (string, error) 
 // countChild counts a child element of f by name and returns its position
 // among its same-name siblings.
 func (f *xmlFrame) countChild(prefix, local string) int {
+	if f.byName != nil {
+		k := xmlChildKey{prefix, local}
+		if i, ok := f.byName[k]; ok {
+			f.children[i].n++
+			return f.children[i].n
+		}
+		f.byName[k] = len(f.children)
+		f.children = append(f.children, xmlChildCount{prefix: prefix, local: local, n: 1})
+		return 1
+	}
 	for i := range f.children {
 		if c := &f.children[i]; c.prefix == prefix && c.local == local {
 			c.n++
@@ -369,8 +379,18 @@ func (f *xmlFrame) countChild(prefix, local string) int {
 		}
 	}
 	f.children = append(f.children, xmlChildCount{prefix: prefix, local: local, n: 1})
+	if len(f.children) > xmlChildScan {
+		f.byName = make(map[xmlChildKey]int, 2*len(f.children))
+		for i, c := range f.children {
+			f.byName[xmlChildKey{c.prefix, c.local}] = i
+		}
+	}
 	return 1
 }
+
+// xmlChildScan is how many distinct child names a frame scans before it
+// indexes them: a short scan beats a map for the common few.
+const xmlChildScan = 16
 
 // startElement applies attribute targets and registers text targets for
 // the element just opened (the last frame).

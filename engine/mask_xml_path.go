@@ -198,7 +198,11 @@ type xmlFrame struct {
 	// children counts the child elements seen so far, by name, for their
 	// positions.
 	children []xmlChildCount
-	nchild   int
+	// byName indexes children once there are many distinct names, so a
+	// document of thousands of differently named siblings is not
+	// quadratic (140k such siblings took 72 s with the list alone).
+	byName map[xmlChildKey]int
+	nchild int
 	// The start tag's bytes are text[tagStart:tagEnd].
 	tagStart, tagEnd int
 	selfClosing      bool
@@ -213,6 +217,8 @@ type xmlChildCount struct {
 	prefix, local string
 	n             int
 }
+
+type xmlChildKey struct{ prefix, local string }
 
 // match reports whether the path's element steps select the innermost of
 // frames (the root first).

@@ -315,3 +315,30 @@ func FuzzXML(f *testing.F) {
 		}
 	})
 }
+
+// TestXMLCountChildManyNames: a frame with many distinctly named children
+// indexes them (a linear scan per child made such documents quadratic) and
+// still counts positions among same-name siblings.
+func TestXMLCountChildManyNames(t *testing.T) {
+	for _, n := range []int{3, xmlChildScan, xmlChildScan + 1, 1000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var f xmlFrame
+			for i := range n {
+				if got := f.countChild("", fmt.Sprintf("e%d", i)); got != 1 {
+					t.Fatalf("first e%d counted %d", i, got)
+				}
+			}
+			for _, i := range []int{0, n / 2, n - 1} {
+				if got := f.countChild("", fmt.Sprintf("e%d", i)); got != 2 {
+					t.Errorf("second e%d counted %d, want 2", i, got)
+				}
+			}
+			if indexed := f.byName != nil; indexed != (n > xmlChildScan) {
+				t.Errorf("%d names: indexed = %v", n, indexed)
+			}
+			if got := f.countChild("ns", "e0"); got != 1 {
+				t.Errorf("ns:e0 counted %d, want 1 (another name)", got)
+			}
+		})
+	}
+}
