@@ -109,6 +109,11 @@ func TestLoadBad(t *testing.T) {
 			`14:18: route "shared" dead_letter: linger 0s differs from to's 10ms`,
 			`19:18: route "transactional" dead_letter: compression "none" differs from to's "snappy", but with exactly_once the dead letters go through to's transactional producer`,
 		}},
+		{"dead-letters.bad.yaml", []string{
+			`10:18: route "own-template" dead_letter topic "orders.masked" on prod is among the names its own to ("{topic}.masked") writes masked records to: dead letters are the original, unmasked records`,
+			`15:18: route "others-to" dead_letter topic "orders.masked" on prod-alias is among the names route "own-template"'s to ("{topic}.masked") writes`,
+			`20:18: route "nats-namespace" dead_letter subject "masked.dlq" on main is among the names its own to ("masked.{subject}") writes masked records to`,
+		}},
 		{"duplicates.bad.yaml", []string{`8:5: route name "orders" is used twice`, `read with the same consumer`}},
 		{"empty.bad.yaml", []string{"the config is empty"}},
 		{"exactly-once.bad.yaml", []string{`7:5: route "cross": exactly_once needs the source and the sink on the same Kafka cluster`, `12:5: route "to-nats": exactly_once needs Kafka on both sides`}},
@@ -142,7 +147,16 @@ func TestLoadBad(t *testing.T) {
 			`8:9: route "to-nats" to: linger is a Kafka producer setting`,
 			`14:18: route "dlq-nats" dead_letter: linger is a Kafka producer setting`,
 		}},
+		{"queue-groups.bad.yaml", []string{
+			`13:11: routes "all-events" and "eu-events" subscribe to overlapping subjects ("events.>", "events.*.eu") in one queue group "maskstream" on main-tls: NATS gives each message to one member`,
+			`29:11: routes "orders" and "payments" read with the same consumer (group or durable) on prod-alias`,
+		}},
 		{"references.bad.yaml", []string{`5:11: route "orders" from names kafka cluster "prood", which is not defined under kafka: (defined: prod)`, `6:9: route "orders" to names nats server "main", which is not defined under nats: (none is)`}},
+		{"route-loops.bad.yaml", []string{
+			`11:9: route "to-dev" to writes topic "orders" on dev, which route "to-prod" reads; route "to-prod" to writes topic "orders" on prod, which route "to-dev" reads: the routes would re-mask each other's output forever`,
+			`19:9: route "masked" to writes topic "shop.x.masked" on shop, which route "copy" reads; route "copy" to writes topic "shop.x.copy" on shop-again, which route "masked" reads`,
+			`28:18: route "events" dead_letter writes subject "dlq.events" on main, which route "retry" reads; route "retry" to writes subject "events.retry.dlq.x" on main, which route "events" reads`,
+		}},
 		{"sasl.bad.yaml", []string{
 			`3:49: kafka cluster "kerberos" sasl mechanism "GSSAPI" is not supported; use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512`,
 			`4:37: kafka cluster "clear" uses SASL PLAIN without tls: the password would cross the network in clear text; add tls: {}`,

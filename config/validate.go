@@ -74,6 +74,9 @@ func (c *Config) validate(d *decoder) {
 		c.validateRoute(r, pos)
 	}
 	c.validateSharedConsumers(pos)
+	c.validateQueueGroups(pos)
+	c.validateDeadLetters(pos)
+	c.validateNoCycle(pos)
 	if c.HTTP != nil {
 		c.validateHTTP(pos)
 	}
@@ -429,7 +432,7 @@ func validateSharedProducer(r *Route, what string, pos posFunc) {
 func (c *Config) validateNoLoop(r *Route, what string, pos posFunc) {
 	f := &r.From
 	for _, s := range []*Sink{&r.To, &r.DeadLetter} {
-		if s.Cluster() == "" || s.Cluster() != f.Cluster() || s.IsKafka() != f.IsKafka() {
+		if !c.sinkReaches(s, f) {
 			continue
 		}
 		t, err := ParseTemplate(s.Template())
@@ -464,24 +467,29 @@ func (c *Config) validateNoLoop(r *Route, what string, pos posFunc) {
 }
 
 // validateSharedConsumers refuses two routes that read with the same
-// consumer group or durable: each would receive only part of the records.
+// consumer group or durable on one cluster (under any of its names): each
+// would receive only part of the records.
 func (c *Config) validateSharedConsumers(pos posFunc) {
-	seen := map[string]*Route{}
-	for _, r := range c.Routes {
-		var key string
+	consumer := func(f *Source) string {
 		switch {
-		case r.From.IsKafka() && r.From.Group != "":
-			key = "kafka\x00" + r.From.Kafka + "\x00" + r.From.Group
-		case r.From.IsJetStream():
-			key = "js\x00" + r.From.NATS + "\x00" + r.From.Stream + "\x00" + r.From.Durable
-		default:
+		case f.IsKafka() && f.Group != "":
+			return "kafka\x00" + f.Group
+		case f.IsJetStream():
+			return "js\x00" + f.Stream + "\x00" + f.Durable
+		}
+		return ""
+	}
+	for i, r := range c.Routes {
+		key := consumer(&r.From)
+		if key == "" {
 			continue
 		}
-		if prev, ok := seen[key]; ok {
-			pos(r.From.Pos, "routes %q and %q read with the same consumer (group or durable) on %s: each would get only part of the records; give each route its own", prev.Name, r.Name, r.From.Cluster())
-			continue
+		for _, prev := range c.Routes[:i] {
+			if consumer(&prev.From) == key && c.sameCluster(r.From.IsKafka(), prev.From.Cluster(), r.From.Cluster()) {
+				pos(r.From.Pos, "routes %q and %q read with the same consumer (group or durable) on %s: each would get only part of the records; give each route its own", prev.Name, r.Name, r.From.Cluster())
+				break
+			}
 		}
-		seen[key] = r
 	}
 }
 

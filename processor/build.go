@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 
 	"github.com/maskstream/maskstream/config"
@@ -85,7 +84,7 @@ func kafkaSourceConfig(cfg *config.Config, rc *config.Route) kafka.SourceConfig 
 	return kafka.SourceConfig{
 		Topics:        rc.From.Topics,
 		TopicRegex:    rc.From.TopicRegex,
-		ExcludeTopics: ownTopics(rc),
+		ExcludeTopics: ownTopics(cfg, rc),
 		Group:         rc.From.Group,
 		StartOffset:   rc.From.Start,
 		StopTimeout:   cfg.DrainTimeout,
@@ -104,25 +103,18 @@ func jetStreamSourceConfig(cfg *config.Config, rc *config.Route) nats.JetStreamS
 	}
 }
 
-// ownTopics are patterns of the topics route rc writes on the cluster it
-// reads with a topic_regex. Config validation refuses a fixed output the
-// regex matches, but a template's outputs ({topic}.masked) are only known
-// once topics exist: '^prod\..*' would pick up prod.orders.masked and
-// mask it again, and again, and take its own dead letters back in.
-func ownTopics(rc *config.Route) []string {
+// ownTopics are patterns of the topics that routes write (to and
+// dead_letter, every route's) on the brokers route rc reads with a
+// topic_regex. Config validation refuses the loops it can see, but a
+// template's outputs ({topic}.masked) are only known once topics exist:
+// '^prod\..*' would pick up prod.orders.masked and mask it again, and
+// again, and take dead letters back in. A regex route consumes no route's
+// output, its own or another's.
+func ownTopics(cfg *config.Config, rc *config.Route) []string {
 	if rc.From.TopicRegex == "" {
 		return nil
 	}
-	var out []string
-	for _, s := range []*config.Sink{&rc.To, &rc.DeadLetter} {
-		if !s.IsKafka() || s.Kafka != rc.From.Kafka {
-			continue
-		}
-		if t, err := config.ParseTemplate(s.Template()); err == nil && !slices.Contains(out, t.Pattern()) {
-			out = append(out, t.Pattern())
-		}
-	}
-	return out
+	return cfg.OutputPatterns(rc.From.Kafka)
 }
 
 func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Logger) (connectors.Source, error) {
@@ -134,7 +126,7 @@ func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Log
 		}
 		sc := kafkaSourceConfig(cfg, rc)
 		if len(sc.ExcludeTopics) > 0 {
-			log.Info("topic_regex will not consume the route's own output and dead-letter topics", "excluded", sc.ExcludeTopics)
+			log.Info("topic_regex will not consume the output or dead-letter topics of any route on this cluster", "excluded", sc.ExcludeTopics)
 		}
 		return kafka.NewSource(cluster, sc, log)
 	}
