@@ -256,7 +256,12 @@ type HTTP struct {
 	// InsecureNoAuth lets every endpoint be called without a token: for
 	// a loopback demo only (Load warns).
 	InsecureNoAuth bool
-	Pos            Pos
+	// MaxInflightBytes (max_inflight_bytes) caps the mask-request body
+	// bytes the server holds at once, over every token; beyond it a
+	// request waits briefly, then gets 503 with Retry-After. Load sets
+	// DefaultMaxInflightBytes when the file leaves it out.
+	MaxInflightBytes int
+	Pos              Pos
 }
 
 // ServerTLS is the HTTP server's certificate.

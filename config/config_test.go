@@ -118,6 +118,7 @@ func TestLoadBad(t *testing.T) {
 		{"empty.bad.yaml", []string{"the config is empty"}},
 		{"exactly-once.bad.yaml", []string{`7:5: route "cross": exactly_once needs the source and the sink on the same Kafka cluster`, `12:5: route "to-nats": exactly_once needs Kafka on both sides`}},
 		{"http.bad.yaml", []string{`2:3: http.listen "8080" is not host:port`, "2:3: http: insecure_no_auth with tokens", "3:8: http.tls needs both", "sha256 must be 64 hex digits", `scope "write" is unknown`, "the name is used twice", "needs exactly one of sha256", "has no scopes"}},
+		{"http-limits.bad.yaml", []string{"2:3: http.max_inflight_bytes is 1000, below 65536 (64 KiB)"}},
 		{"insecure.bad.yaml", []string{"2:3: http.insecure_no_auth needs a loopback listen address"}},
 		{"linger.bad.yaml", []string{
 			`6:32: route "negative" to linger cannot be negative`,

@@ -44,6 +44,9 @@ func (c *Config) applyDefaults() {
 		if h.RateLimit.Burst == 0 {
 			h.RateLimit.Burst = DefaultTokenBurst
 		}
+		if h.MaxInflightBytes == 0 {
+			h.MaxInflightBytes = DefaultMaxInflightBytes
+		}
 		for _, t := range h.Tokens {
 			if t.RateLimit != nil {
 				if t.RateLimit.PerTokenRPS == 0 {

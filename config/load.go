@@ -328,6 +328,7 @@ func (d *decoder) http(n *yaml.Node) *HTTP {
 		"allow_request_secret": func(v *yaml.Node) { h.AllowRequestSecret = d.boolean(v, "http.allow_request_secret") },
 		"protect_read":         func(v *yaml.Node) { h.ProtectRead = d.boolean(v, "http.protect_read") },
 		"insecure_no_auth":     func(v *yaml.Node) { h.InsecureNoAuth = d.boolean(v, "http.insecure_no_auth") },
+		"max_inflight_bytes":   func(v *yaml.Node) { h.MaxInflightBytes = d.integer(v, "http.max_inflight_bytes") },
 	}, nil)
 	return h
 }

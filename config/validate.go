@@ -506,6 +506,7 @@ func (c *Config) validateHTTP(pos posFunc) {
 	if h.RateLimit.Burst < 1 || h.RateLimit.PerTokenRPS <= 0 {
 		pos(h.Pos, "http.rate_limit needs per_token_rps above 0 and burst of at least 1")
 	}
+	c.validateHTTPLimits(pos)
 	names := map[string]bool{}
 	hasRead := false
 	for i, t := range h.Tokens {

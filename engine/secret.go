@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -48,14 +49,35 @@ const (
 // ErrSecretLength is returned by NewSecret for a secret of the wrong size.
 var ErrSecretLength = errors.New("engine: the run secret must be 16 to 256 characters; set MASKSTREAM_RUN_SECRET or run_secret_file to a longer random string (for example: openssl rand -hex 32)")
 
+// Errors NewSecret returns for a secret that is surely not what was
+// meant. Their messages never quote the secret.
+var (
+	// ErrSecretBlank: nothing but spaces, tabs or line breaks.
+	ErrSecretBlank = errors.New("engine: the run secret is only spaces or tabs; set it to a random string of 16 to 256 characters (for example: openssl rand -hex 32)")
+	// ErrSecretSpace: blanks at the start or the end, which a paste or
+	// an editor adds unseen. Dropping them quietly would be a guess;
+	// keeping them gives the secret typed without them other masked
+	// values, so records stop joining up with no error anywhere.
+	ErrSecretSpace = errors.New("engine: the run secret starts or ends with a space or a tab; remove them, so that it masks like the same secret given elsewhere without them")
+	// ErrSecretExport: a shell line such as `export NAME=value` pasted
+	// into a secret file.
+	ErrSecretExport = errors.New(`engine: the run secret starts with "export ", as a shell line does; keep only the value after NAME= (and drop the quotes around it, if any)`)
+)
+
 // NewSecret prepares a run secret. It is the only place the raw secret is
 // read; the returned Secret keeps only the HMAC key state. Line breaks at
 // the end are not part of the secret, wherever it comes from: a mounted
 // file, or an environment variable filled from one (a Kubernetes secret
 // keeps the file's last newline), must mask as the same secret typed
 // without it, or instances fed from different sources stop joining up.
+// Other blanks around it, and a leading "export ", are refused rather than
+// dropped (ErrSecretSpace, ErrSecretExport); '=' and quotes are kept, as
+// a base64 secret ends with '='.
 func NewSecret(secret string) (*Secret, error) {
 	secret = strings.TrimRight(secret, "\r\n")
+	if err := checkSecretText(secret); err != nil {
+		return nil, err
+	}
 	n := utf8.RuneCountInString(secret)
 	if n < MinSecretLen || n > MaxSecretLen {
 		return nil, ErrSecretLength
@@ -70,6 +92,26 @@ func NewSecret(secret string) (*Secret, error) {
 	fp := s.Sum([]byte("maskstream/fingerprint"), nil)
 	copy(s.id[:], fp[:])
 	return s, nil
+}
+
+// checkSecretText refuses the mistakes NewSecret names; "" is left to the
+// length check.
+func checkSecretText(secret string) error {
+	if secret == "" {
+		return nil
+	}
+	if strings.TrimSpace(secret) == "" {
+		return ErrSecretBlank
+	}
+	first, _ := utf8.DecodeRuneInString(secret)
+	last, _ := utf8.DecodeLastRuneInString(secret)
+	if unicode.IsSpace(first) || unicode.IsSpace(last) {
+		return ErrSecretSpace
+	}
+	if strings.HasPrefix(secret, "export ") || strings.HasPrefix(secret, "export\t") {
+		return ErrSecretExport
+	}
+	return nil
 }
 
 // MustSecret is NewSecret for tests and examples; it panics on a bad secret.

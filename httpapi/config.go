@@ -20,6 +20,8 @@ const (
 	DefaultTokenBurst        = 200
 	DefaultBodyFactor        = 4 // MaxBodyBytes = factor × MaxRecordBytes + 64 KiB
 	DefaultMaxRulesetBytes   = 1 << 20
+	DefaultMaxInflightBytes  = 64 << 20
+	DefaultMaxInflightWait   = time.Second
 	DefaultReadHeaderTimeout = 5 * time.Second
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
@@ -70,6 +72,16 @@ type Config struct {
 	// MaxRulesetBytes is the largest ruleset upload. This overrides the
 	// default of 1 MiB.
 	MaxRulesetBytes int64
+	// MaxInflightBytes caps the mask-request body bytes the server holds
+	// at once, over every token: a request takes its Content-Length (a
+	// chunked one MaxBodyBytes) before reading its body and gives it back
+	// when answered. One larger than the whole budget runs alone. This
+	// overrides the default of 64 MiB.
+	MaxInflightBytes int64
+	// MaxInflightWait is how long a mask request waits for room in the
+	// budget before the server answers 503 with Retry-After. This
+	// overrides the default of 1s.
+	MaxInflightWait time.Duration
 
 	// Timeouts of the http.Server; ShutdownTimeout bounds how long
 	// in-flight requests may take to finish once Serve's context ends.
@@ -175,6 +187,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxRulesetBytes <= 0 {
 		c.MaxRulesetBytes = DefaultMaxRulesetBytes
 	}
+	if c.MaxInflightBytes <= 0 {
+		c.MaxInflightBytes = DefaultMaxInflightBytes
+	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -185,6 +200,7 @@ func (c Config) withDefaults() Config {
 	def(&c.WriteTimeout, DefaultWriteTimeout)
 	def(&c.IdleTimeout, DefaultIdleTimeout)
 	def(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	def(&c.MaxInflightWait, DefaultMaxInflightWait)
 	return c
 }
 

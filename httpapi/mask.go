@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,6 +71,16 @@ func (s *Server) mask(w http.ResponseWriter, r *http.Request, a api) {
 		s.writeError(w, a, http.StatusConflict, codeDisabled, "ruleset plan "+strconv.Quote(name)+" is disabled; enable it with PATCH /ifm/ruleset-plans/"+name+"/ {\"options\": {\"enabled\": true}}")
 		return
 	}
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		// Refused before it takes any of the budget.
+		s.writeBodyError(w, a, &tooLargeError{s.cfg.MaxBodyBytes})
+		return
+	}
+	weight, ok := s.takeBudget(w, r, a)
+	if !ok {
+		return
+	}
+	defer s.inflight.release(weight)
 	st := statePool.Get().(*reqState)
 	defer putState(st)
 	var err error
@@ -112,7 +123,15 @@ func (s *Server) mask(w http.ResponseWriter, r *http.Request, a api) {
 		nfailed  int
 		co       engine.CallOptions
 	)
+	ctx := r.Context()
 	for i, sp := range req.data {
+		// The context ends when the client goes away: no answer can
+		// reach it, so stop spending CPU. Per record, not per field: a
+		// record is masked in microseconds.
+		if ctx.Err() != nil {
+			s.log.Debug("mask request abandoned by its client", "route", routeOf(r), "records_done", i, "records", len(req.data))
+			return
+		}
 		if i > 0 {
 			out = append(out, ',')
 		}
@@ -250,8 +269,12 @@ func (s *Server) requestSecret(req maskRequest) (sec *engine.Secret, status int,
 			return nil, http.StatusForbidden, codeSecretRefused, "this server does not allow a run_secret in requests (http.allow_request_secret is false); leave run_secret out to mask with the server's secret"
 		}
 		sec, err := engine.NewSecret(req.runSecret)
-		if err != nil {
+		switch {
+		case errors.Is(err, engine.ErrSecretLength):
 			return nil, http.StatusBadRequest, codeBadRequest, "run_secret must be 16 to 256 characters"
+		case err != nil:
+			// The engine's reasons name what to remove, never the secret.
+			return nil, http.StatusBadRequest, codeBadRequest, "run_secret: " + strings.TrimPrefix(err.Error(), "engine: the run secret ")
 		}
 		return sec, 0, "", ""
 	case req.noInstance:
@@ -324,17 +347,23 @@ func maskErrorText(err error) string {
 	return "engine: " + string(engine.ReasonOf(err)) + ": the record could not be masked"
 }
 
-// readBody reads r's body into buf, up to limit bytes.
+// readBodyStart caps readBody's first buffer: a declared Content-Length
+// is only a promise, so memory is spent as bytes arrive, not before.
+const readBodyStart = 64 << 10
+
+// readBody reads r's body into buf, up to limit bytes. The buffer starts at
+// min(Content-Length, 64 KiB) and doubles as the body arrives, never past
+// the declared length or the limit (plus one byte to see an overrun).
 func readBody(r *http.Request, limit int64, buf []byte) ([]byte, error) {
 	if r.ContentLength > limit {
 		return buf, &tooLargeError{limit}
 	}
-	if r.ContentLength > 0 && int64(cap(buf)) < r.ContentLength {
-		buf = make([]byte, 0, r.ContentLength)
+	if want := min(r.ContentLength, readBodyStart); want > 0 && int64(cap(buf)) < want {
+		buf = make([]byte, 0, want)
 	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+			buf = growBody(buf, r.ContentLength, limit)
 		}
 		n, err := r.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
@@ -352,6 +381,26 @@ func readBody(r *http.Request, limit int64, buf []byte) ([]byte, error) {
 			return buf, err
 		}
 	}
+}
+
+// growBody doubles buf's capacity, keeping it within the declared length
+// and one byte past limit.
+func growBody(buf []byte, declared, limit int64) []byte {
+	c := int64(max(2*cap(buf), 512))
+	switch {
+	case declared > int64(len(buf)):
+		c = min(c, declared)
+	case declared > 0:
+		// All declared bytes are in: room enough to see EOF or an overrun.
+		c = int64(len(buf)) + 512
+	}
+	c = min(c, limit+1)
+	if c <= int64(len(buf)) {
+		c = int64(len(buf)) + 1
+	}
+	nb := make([]byte, len(buf), c)
+	copy(nb, buf)
+	return nb
 }
 
 // newRequestID returns a random UUID (version 4). A request ID is a label,

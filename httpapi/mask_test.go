@@ -312,6 +312,8 @@ func TestRequestSecrets(t *testing.T) {
 		{"one too short", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("s", 15) + `"`, 400, "16 to 256 characters"},
 		{"longest", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("s", 256) + `"`, 200, `"data"`},
 		{"one too long", true, false, "/ifm/ruleset-plans/customer/mask/", `,"run_secret":"` + strings.Repeat("s", 257) + `"`, 400, "16 to 256 characters"},
+		{"trailing space", true, false, "/v1/mask/customer", `,"run_secret":"request-secret-0123456789 "`, 400, "run_secret: starts or ends with a space or a tab; remove them"},
+		{"shell line", true, false, "/v1/mask/customer", `,"run_secret":"export S=request-secret-0123456789"`, 400, `run_secret: starts with \"export \"`},
 		// Characters, not bytes: 256 two-byte characters are 512 bytes.
 		{"longest in characters", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("é", 256) + `"`, 200, `"data"`},
 		{"one too long in characters", true, false, "/v1/mask/customer", `,"run_secret":"` + strings.Repeat("é", 257) + `"`, 400, "16 to 256 characters"},

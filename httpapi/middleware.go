@@ -213,7 +213,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			}
 			route := routeOf(r)
 			status := rec.status
-			if status == 0 {
+			switch {
+			case status == 0 && r.Context().Err() != nil:
+				// The handler stopped, unanswered, because the client
+				// left: nginx's "client closed request", not a 200.
+				status = statusClientClosed
+			case status == 0:
 				status = http.StatusOK
 			}
 			d := time.Since(start)
@@ -223,6 +228,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 	})
 }
+
+// statusClientClosed labels, in metrics and the access log, a request the
+// handler left unanswered because its client had gone. It never reaches a
+// client.
+const statusClientClosed = 499
 
 // routeOf is the request's route label: the matched pattern (method and
 // path pattern, no path values), or "unmatched", also for the catch-alls

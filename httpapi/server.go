@@ -43,8 +43,10 @@ type Server struct {
 	status  http.Handler
 	auth    *authenticator
 	metrics *metrics
-	tls     *tls.Config
-	handler http.Handler
+	// inflight is the budget of mask-request body bytes held at once.
+	inflight *budget
+	tls      *tls.Config
+	handler  http.Handler
 }
 
 // New checks cfg, reads the token files and variables, the TLS certificate,
@@ -62,6 +64,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		now:    deps.Now,
 		ready:  deps.Ready,
 		status: deps.StatusHandler,
+
+		inflight: newBudget(cfg.MaxInflightBytes),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

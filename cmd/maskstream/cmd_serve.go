@@ -178,6 +178,7 @@ func httpapiConfigFrom(c *config.Config) httpapi.Config {
 		AllowRequestSecret: h.AllowRequestSecret,
 		ProtectRead:        h.ProtectRead,
 		InsecureNoAuth:     h.InsecureNoAuth,
+		MaxInflightBytes:   int64(h.MaxInflightBytes),
 		MaxRecordBytes:     c.Limits.MaxRecordBytes,
 		MaxDepth:           c.Limits.MaxDepth,
 	}
