@@ -60,4 +60,10 @@ type CallOptions struct {
 	// values each rule masked in this call (added, not set), for
 	// fields_masked_total without atomics on the hot path.
 	Counts []uint32
+	// Found, when len(Found) == Masker.NumRules(), receives how many
+	// values each rule's paths reached in this call (added, not set),
+	// masked or left alone (null, skip_defaults); a rule whose if: does
+	// not hold reaches none. A rule that reaches nothing over many
+	// records has a path that fits no field (`maskstream mask` says so).
+	Found []uint32
 }

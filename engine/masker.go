@@ -81,6 +81,11 @@ func (p *program) mask(dst []byte, sec *Secret, value []byte, o *CallOptions) ([
 			o.Counts[i] += n
 		}
 	}
+	if o != nil && len(o.Found) == len(p.rules) {
+		for i, n := range c.found {
+			o.Found[i] += n
+		}
+	}
 	c.release()
 	return out, nil
 }

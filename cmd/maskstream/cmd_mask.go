@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,6 +49,15 @@ large, a mask error) is not written to standard output. Instead a JSON line
 string), or as "record_base64" (standard base64 of its bytes) when the line
 is not valid UTF-8, so that its bytes survive. The dead-letter file is yours:
 keep it as safe as the input. Standard error never gets a record's content.
+The file is created, or emptied, when the first record fails: a run with
+none leaves an existing file as it was (the exit status says whether there
+were any). It may not be an input, the output, the ruleset or the secret
+file: that would destroy them.
+
+A rule whose path matched no field in any record (a typo, another case, an
+array without [*]) masks nothing, and the field would pass through as it
+is: at the end of the run, a line on standard error names each such rule.
+Check a new ruleset on sample records and read those lines.
 
 Ctrl-C (SIGINT) or SIGTERM stops the run after the record being masked, or
 at once while it waits for input: the records masked until then are written
@@ -121,14 +131,18 @@ func runMask(ctx context.Context, env *cliEnv, args []string) int {
 		}
 	}
 
-	mk := &ndjsonMasker{env: env, m: m, sec: sec, maxBytes: f.maxBytes, start: time.Now()}
-	mk.out = bufio.NewWriterSize(env.stdout, 256<<10)
+	var dl *lazyFile
 	if f.deadLetter != "" {
-		dl, err := os.OpenFile(f.deadLetter, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
+		if err := checkDeadLetter(env, f, inputs); err != nil {
 			return usageErr("%v", err)
 		}
-		defer dl.Close()
+		dl = &lazyFile{name: f.deadLetter}
+	}
+
+	stats := newRuleStats(rs, m)
+	mk := &ndjsonMasker{env: env, m: m, sec: sec, maxBytes: f.maxBytes, start: time.Now(), opts: &engine.CallOptions{Found: stats.found}}
+	mk.out = bufio.NewWriterSize(env.stdout, 256<<10)
+	if dl != nil {
 		mk.dead = bufio.NewWriter(dl)
 		mk.withRecord = true
 	} else {
@@ -154,10 +168,15 @@ func runMask(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "maskstream mask: writing the dead letters: %v\n", err)
 		return 1
 	}
+	if err := dl.Close(); err != nil {
+		fmt.Fprintf(env.stderr, "maskstream mask: writing the dead letters: %v\n", err)
+		return 1
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintf(env.stderr, "maskstream mask: interrupted: %d records masked and written out, %d could not be masked\n", mk.done, mk.failed)
 		return interruptedCode(ctx)
 	}
+	stats.report(env.stderr, mk.done)
 	if mk.failed > 0 {
 		where := "above"
 		if f.deadLetter != "" {
@@ -225,6 +244,8 @@ type ndjsonMasker struct {
 	out        *bufio.Writer
 	dead       *bufio.Writer
 	withRecord bool
+	// opts gathers how many values each rule's paths reached.
+	opts *engine.CallOptions
 
 	buf          []byte
 	done, failed int
@@ -356,7 +377,7 @@ func (k *ndjsonMasker) record(file string, line int, rec []byte, tooLong bool) {
 		// Masking straight into the writer's free space saves a copy
 		// (bufio's AvailableBuffer idiom).
 		var b []byte
-		b, err = k.m.MaskValue(k.out.AvailableBuffer(), k.sec, rec, nil)
+		b, err = k.m.MaskValue(k.out.AvailableBuffer(), k.sec, rec, k.opts)
 		if err == nil {
 			k.out.Write(b)
 			k.out.WriteByte('\n')
@@ -410,4 +431,110 @@ func (k *ndjsonMasker) endProgress() {
 	if k.progressed {
 		fmt.Fprintln(k.env.stderr)
 	}
+}
+
+// ruleStats counts the values each rule's paths reach over the run, to
+// name the rules that reach none: a path with a typo ($.emial), another
+// case ($.Phone) or an array without [*] validates and masks nothing, and
+// the field it meant passes through unmasked with nothing said.
+type ruleStats struct {
+	found []uint32 // engine.CallOptions.Found, summed over the run
+	rules []ruleDesc
+}
+
+// ruleDesc says where a rule is, for the report: never a value.
+type ruleDesc struct {
+	index, name string // index path ("0", "2.rules.1") and name: if given
+	paths       []string
+	pos         rulesets.Pos
+	conditional bool
+}
+
+func newRuleStats(rs *rulesets.Ruleset, m *engine.Masker) *ruleStats {
+	s := &ruleStats{found: make([]uint32, m.NumRules())}
+	s.rules = describeRules(nil, rs.Rules, "", false)
+	names := m.RuleNames()
+	same := len(s.rules) == len(names)
+	for i := 0; same && i < len(names); i++ {
+		same = s.rules[i].name == names[i]
+	}
+	if !same {
+		// The engine flattens rules as describeRules does; should that
+		// ever change, the report still names the rules, without paths.
+		s.rules = s.rules[:0]
+		for _, n := range names {
+			s.rules = append(s.rules, ruleDesc{index: n, name: n})
+		}
+	}
+	return s
+}
+
+// describeRules flattens rules as engine.Compile does: in file order, the
+// rules of an if, then its else_rules.
+func describeRules(out []ruleDesc, rules []rulesets.Rule, prefix string, conditional bool) []ruleDesc {
+	for i := range rules {
+		r := &rules[i]
+		index := prefix + strconv.Itoa(i)
+		if r.IsConditional() {
+			out = describeRules(out, r.Rules, index+".rules.", true)
+			out = describeRules(out, r.ElseRules, index+".else_rules.", true)
+			continue
+		}
+		d := ruleDesc{index: index, name: r.Name, pos: r.Pos, conditional: conditional}
+		for _, p := range r.Paths {
+			d.paths = append(d.paths, p.Text)
+		}
+		if len(r.Paths) > 0 {
+			d.pos = r.Paths[0].Pos
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// report writes one line per rule that reached no value in records
+// masked records (none when there were none to judge by).
+func (s *ruleStats) report(w io.Writer, records int) {
+	if records == 0 || len(s.found) != len(s.rules) {
+		return
+	}
+	for i, n := range s.found {
+		if n > 0 {
+			continue
+		}
+		r := s.rules[i]
+		where := ""
+		if r.pos.File != "" && r.pos.Line > 0 {
+			where = fmt.Sprintf("%s:%d:%d: ", r.pos.File, r.pos.Line, r.pos.Col)
+		}
+		what := "rule " + r.index
+		if r.name != r.index {
+			what += " " + strconv.Quote(r.name)
+		}
+		if len(r.paths) > 0 {
+			what += " (" + strings.Join(r.paths, ", ") + ")"
+		}
+		unit := "records"
+		if records == 1 {
+			unit = "record"
+		}
+		cond := ""
+		if r.conditional {
+			cond = " (or its if: never held)"
+		}
+		fmt.Fprintf(w, "maskstream mask: %s%s matched no field in %s %s%s; check its path against a sample record\n", where, what, groupThousands(records), unit, cond)
+	}
+}
+
+// groupThousands writes n with commas between groups of three digits.
+func groupThousands(n int) string {
+	d := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range d {
+		if i > 0 && (len(d)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

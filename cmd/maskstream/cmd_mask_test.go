@@ -170,6 +170,9 @@ func TestMaskCommandUsageErrors(t *testing.T) {
 		{"no ruleset", secretEnv, nil, "-r FILE"},
 		{"no secret", nil, []string{"-r", rs}, "no run secret: set MASKSTREAM_RUN_SECRET"},
 		{"short secret", map[string]string{"MASKSTREAM_RUN_SECRET": "short"}, []string{"-r", rs}, "16 to 256"},
+		{"secret with a trailing space", map[string]string{"MASKSTREAM_RUN_SECRET": maskTestSecret + " "}, []string{"-r", rs}, "MASKSTREAM_RUN_SECRET: engine: the run secret starts or ends with a space or a tab; remove them"},
+		{"blank secret", map[string]string{"MASKSTREAM_RUN_SECRET": "   "}, []string{"-r", rs}, "the run secret is only spaces or tabs"},
+		{"shell line in the secret file", nil, []string{"-r", rs, "-secret-file", writeFile(t, dir, "shell.secret", "export MASKSTREAM_RUN_SECRET="+maskTestSecret+"\n")}, `starts with "export "`},
 		{"bad ruleset", secretEnv, []string{"-r", bad}, "unknown mask type"},
 		{"missing ruleset", secretEnv, []string{"-r", filepath.Join(dir, "nope.yaml")}, "nope.yaml"},
 		{"missing input", secretEnv, []string{"-r", rs, filepath.Join(dir, "nope.ndjson")}, "nope.ndjson"},
@@ -187,6 +190,9 @@ func TestMaskCommandUsageErrors(t *testing.T) {
 			}
 			if !strings.Contains(errOut, tt.want) {
 				t.Errorf("stderr %q does not say %q", errOut, tt.want)
+			}
+			if strings.Contains(errOut, maskTestSecret) {
+				t.Errorf("stderr quotes the secret: %q", errOut)
 			}
 		})
 	}
@@ -372,6 +378,190 @@ func TestMaskProgress(t *testing.T) {
 		// The summary starts a line of its own.
 		if terminal && !strings.Contains(e, "1 failed   \nmaskstream mask: 1 of 601 records could not be masked") {
 			t.Errorf("no line break between the progress and the summary:\n%q", e)
+		}
+	}
+}
+
+// TestMaskDeadLetterFile: -dead-letter never destroys a file the run reads
+// or writes, and a run without dead letters leaves the file as it was
+// (`-dead-letter in.ndjson in.ndjson` once emptied the input).
+func TestMaskDeadLetterFile(t *testing.T) {
+	dir := t.TempDir()
+	rs := writeFile(t, dir, "r.yaml", maskRuleset)
+	vars := map[string]string{runSecretEnv: maskTestSecret}
+	const good = `{"email":"ann@real.nz","name":"Ann"}` + "\n"
+	const bad = "not json\n"
+
+	// run masks with stdin and stdout as given (files or not).
+	run := func(stdin io.Reader, stdout io.Writer, args ...string) (int, string) {
+		t.Helper()
+		env, _, errOut := testCLIEnv(vars)
+		env.stdin = stdin
+		if stdout != nil {
+			env.stdout = stdout
+		}
+		code := runMain(context.Background(), env, append([]string{"mask", "-r", rs}, args...))
+		return code, errOut.String()
+	}
+	unchanged := func(t *testing.T, path, want string) {
+		t.Helper()
+		if b, err := os.ReadFile(path); err != nil || string(b) != want {
+			t.Errorf("%s changed: %q (%v), want %q", path, b, err, want)
+		}
+	}
+	open := func(t *testing.T, path string, flag int) *os.File {
+		t.Helper()
+		f, err := os.OpenFile(path, flag, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+
+	t.Run("refused when it is a file the run uses", func(t *testing.T) {
+		in := writeFile(t, dir, "in.ndjson", bad+good)
+		link := filepath.Join(dir, "link.ndjson")
+		if err := os.Link(in, link); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name          string
+			stdin         func(t *testing.T) io.Reader
+			stdout        func(t *testing.T) io.Writer
+			args          []string
+			want, survive string
+		}{
+			{name: "an input", args: []string{"-dead-letter", in, in}, want: "the same file as the input " + in},
+			{name: "an input, by another name", args: []string{"-dead-letter", link, "-", in}, want: "the same file as the input " + in},
+			{name: "standard input", stdin: func(t *testing.T) io.Reader { return open(t, in, os.O_RDONLY) },
+				args: []string{"-dead-letter", in}, want: "the same file as standard input"},
+			{name: "standard output", stdout: func(t *testing.T) io.Writer { return open(t, in, os.O_WRONLY|os.O_APPEND) },
+				args: []string{"-dead-letter", in, "-"}, want: "the same file as standard output"},
+			{name: "the ruleset", args: []string{"-dead-letter", rs, in}, want: "the same file as the ruleset " + rs, survive: rs},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				var stdin io.Reader = strings.NewReader(bad)
+				if tt.stdin != nil {
+					stdin = tt.stdin(t)
+				}
+				var stdout io.Writer
+				if tt.stdout != nil {
+					stdout = tt.stdout(t)
+				}
+				survive, before := in, bad+good
+				if tt.survive != "" {
+					survive, before = tt.survive, maskRuleset
+				}
+				code, errOut := run(stdin, stdout, tt.args...)
+				if code != 2 || !strings.Contains(errOut, tt.want) || !strings.Contains(errOut, "give -dead-letter a file of its own") {
+					t.Errorf("exit %d, stderr %q: want 2 and %q", code, errOut, tt.want)
+				}
+				unchanged(t, survive, before)
+			})
+		}
+	})
+
+	t.Run("untouched without dead letters", func(t *testing.T) {
+		// The flag taken for a switch: its value was meant as the input.
+		dl := writeFile(t, dir, "meant-as-input.ndjson", good+good)
+		old := time.Now().Add(-time.Hour).Truncate(time.Second)
+		if err := os.Chtimes(dl, old, old); err != nil {
+			t.Fatal(err)
+		}
+		code, errOut := run(strings.NewReader(good), nil, "-dead-letter", dl)
+		if code != 0 {
+			t.Errorf("exit %d, stderr %q", code, errOut)
+		}
+		unchanged(t, dl, good+good)
+		if st, err := os.Stat(dl); err != nil || !st.ModTime().Equal(old) {
+			t.Errorf("the dead-letter file was written to (modified %v, want %v)", st.ModTime(), old)
+		}
+		missing := filepath.Join(dir, "never.ndjson")
+		if code, _ := run(strings.NewReader(good), nil, "-dead-letter", missing); code != 0 {
+			t.Errorf("exit %d", code)
+		}
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Errorf("a run with no dead letters created %s (%v)", missing, err)
+		}
+	})
+
+	t.Run("emptied at the first dead letter", func(t *testing.T) {
+		dl := writeFile(t, dir, "old-dead.ndjson", `{"line":9,"record":"from an earlier run"}`+"\n")
+		code, _ := run(strings.NewReader(good+bad), nil, "-dead-letter", dl)
+		b, _ := os.ReadFile(dl)
+		if code != 1 || strings.Contains(string(b), "earlier run") || !strings.Contains(string(b), `"record":"not json"`) {
+			t.Errorf("exit %d, dead-letter file %q: want 1 and only this run's dead letter", code, b)
+		}
+	})
+
+	t.Run("a folder or a missing folder", func(t *testing.T) {
+		for _, tt := range []struct{ dl, want string }{
+			{dir, "is a folder"},
+			{filepath.Join(dir, "nope", "dead.ndjson"), "does not exist"},
+		} {
+			if code, errOut := run(strings.NewReader(bad), nil, "-dead-letter", tt.dl); code != 2 || !strings.Contains(errOut, tt.want) {
+				t.Errorf("-dead-letter %s: exit %d, stderr %q: want 2 and %q", tt.dl, code, errOut, tt.want)
+			}
+		}
+	})
+}
+
+// TestMaskUnmatchedRules: a rule whose path fits no field in any record
+// (a typo, another case, an array without [*]) is named on stderr at the
+// end, without any record content; a rule that met only nulls is not.
+func TestMaskUnmatchedRules(t *testing.T) {
+	dir := t.TempDir()
+	rs := writeFile(t, dir, "typo.yaml", `version: "1.0"
+rules:
+  - path: "$.emial"
+    masks: [ { type: from_fixed, value: "x@example.com" } ]
+  - name: phone
+    path: "$.Phone"
+    masks: [ { type: imitate } ]
+  - paths: [ "$.items.name", "$.item.name" ]
+    masks: [ { type: from_fixed, value: "NAME" } ]
+  - path: "$.note"
+    masks: [ { type: from_fixed, value: "NOTE" } ]
+  - path: "$.email"
+    masks: [ { type: hash } ]
+  - if: [ { path: "$.country", equals: NZ } ]
+    rules: [ { path: "$.country", masks: [ { type: from_fixed, value: "XX" } ] } ]
+`)
+	vars := map[string]string{runSecretEnv: maskTestSecret}
+	const rec = `{"email":"SECRET-VALUE@real.nz","phone":"021 555 0100","items":[{"name":"SECRET-NAME"}],"note":null,"country":"AU"}` + "\n"
+	code, out, errOut := runMaskCmd(t, rec+rec+rec, vars, "-r", rs)
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Fatalf("exit %d, stdout %q: a rule that matches nothing is no error", code, out)
+	}
+	for _, want := range []string{
+		"maskstream mask: " + rs + ":3:11: rule 0 ($.emial) matched no field in 3 records; check its path against a sample record\n",
+		rs + ":6:11: rule 1 \"phone\" ($.Phone) matched no field in 3 records;",
+		rs + ":8:14: rule 2 ($.items.name, $.item.name) matched no field",
+		"rule 5.rules.0 ($.country) matched no field in 3 records (or its if: never held);",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := strings.Count(errOut, "\n"); n != 4 {
+		t.Errorf("%d lines on stderr, want 4 (not the rules that reached $.note or $.email):\n%s", n, errOut)
+	}
+	if strings.Contains(errOut, "SECRET") || strings.Contains(errOut, "021") {
+		t.Errorf("stderr holds record content:\n%s", errOut)
+	}
+
+	// Nothing to judge by: no line.
+	if _, _, errOut := runMaskCmd(t, "not json\n", vars, "-r", rs); strings.Contains(errOut, "matched no field") {
+		t.Errorf("rules reported with no record masked:\n%s", errOut)
+	}
+	_, _, errOut = runMaskCmd(t, rec, vars, "-r", rs)
+	if !strings.Contains(errOut, "matched no field in 1 record;") {
+		t.Errorf("one record:\n%s", errOut)
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
+		if got := groupThousands(n); got != want {
+			t.Errorf("groupThousands(%d) = %q, want %q", n, got, want)
 		}
 	}
 }
