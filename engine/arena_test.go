@@ -78,7 +78,9 @@ func TestCtxArena(t *testing.T) {
 func TestArenaGrowthMidPipeline(t *testing.T) {
 	pipes := []struct{ name, src string }{
 		{"imitate after a long format", `{type: chain, masks: [{type: from_format_string, value_format: "{[a-zA-Z0-9],3000}"}, {type: imitate}]}`},
-		{"imitate_unique after a long format", `{type: chain, masks: [{type: from_format_string, value_format: "{[a-z0-9],2000}-x"}, {type: imitate_unique}]}`},
+		// imitate_unique replaces at most maxUniqueChars characters: the
+		// kept dashes make the value long enough to grow the arena.
+		{"imitate_unique after a long format", `{type: chain, masks: [{type: from_format_string, value_format: "{[a-z0-9],1000}` + strings.Repeat("-", 2500) + `x"}, {type: imitate_unique}]}`},
 		{"concat of long parts", `{type: concat, glue: "/", masks: [{type: from_format_string, value_format: "{[a-z],700}"}, {type: imitate}, {type: hash}]}`},
 	}
 	for _, p := range pipes {
