@@ -1,10 +1,8 @@
 package engine
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 	"unsafe"
 
@@ -45,6 +43,21 @@ func register(name string, f Factory) {
 		panic("engine: mask type registered twice: " + name)
 	}
 	registry[name] = f
+}
+
+// maskAliases maps a mask type registered under a second name (with the
+// same factory) to the type it stands for: the identity names the latter,
+// so both seed alike. TestMaskAliases checks it against the registry.
+var maskAliases = map[string]string{
+	"substitute": "imitate", // DataMasque's deprecated name
+}
+
+// canonicalType is the type a mask's identity names.
+func canonicalType(typ string) string {
+	if t, ok := maskAliases[typ]; ok {
+		return t
+	}
+	return typ
 }
 
 // MaskTypes lists the registered mask type names, sorted.
@@ -550,109 +563,10 @@ func (c *compiler) pipeline(ms []rulesets.Mask) (Pipeline, error) {
 			errs = append(errs, rulesets.Errors(err)...)
 			continue
 		}
-		out = append(out, step{id: identity(m), typ: m.Type, m: mask})
+		out = append(out, step{id: c.identity(m), typ: m.Type, m: mask})
 	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return out, nil
-}
-
-// identity is SHA-256 of the mask's canonical form: its YAML mapping with
-// keys sorted and scalars tagged, so formatting and key order in the file do
-// not change outputs.
-func identity(m rulesets.Mask) [32]byte {
-	b := canonical(nil, m.Node)
-	if m.Node == nil {
-		b = append(b, m.Type...)
-	}
-	return sha256.Sum256(b)
-}
-
-func canonical(dst []byte, n *yaml.Node) []byte {
-	if n == nil {
-		return append(dst, '~')
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			dst = canonical(dst, c)
-		}
-	case yaml.AliasNode:
-		dst = canonical(dst, n.Alias)
-	case yaml.ScalarNode:
-		dst = append(dst, n.ShortTag()...)
-		dst = append(dst, ':')
-		dst = strconv.AppendQuote(dst, n.Value)
-	case yaml.SequenceNode:
-		dst = append(dst, '[')
-		for _, c := range n.Content {
-			dst = canonical(dst, c)
-			dst = append(dst, ',')
-		}
-		dst = append(dst, ']')
-	case yaml.MappingNode:
-		idx := make([]int, 0, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			idx = append(idx, i)
-		}
-		slices.SortFunc(idx, func(a, b int) int {
-			ka, kb := n.Content[a].Value, n.Content[b].Value
-			if ka < kb {
-				return -1
-			} else if ka > kb {
-				return 1
-			}
-			return 0
-		})
-		asList := dictMasksAt(n)
-		dst = append(dst, '{')
-		for _, i := range idx {
-			dst = strconv.AppendQuote(dst, n.Content[i].Value)
-			dst = append(dst, ':')
-			if i == asList {
-				dst = canonicalValues(dst, resolveNode(n.Content[i+1]))
-			} else {
-				dst = canonical(dst, n.Content[i+1])
-			}
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '}')
-	}
-	return dst
-}
-
-// dictMasksAt returns the index in n.Content of the masks key of a concat
-// or chain written in DataMasque's dictionary form (see namedPipeline), or
-// -1. Its names are labels only: the identity reads the masks as the list
-// they stand for, so both forms seed alike.
-func dictMasksAt(n *yaml.Node) int {
-	masks, typ := -1, ""
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		switch v := resolveNode(n.Content[i+1]); n.Content[i].Value {
-		case "type":
-			if v != nil && v.Kind == yaml.ScalarNode {
-				typ = v.Value
-			}
-		case "masks":
-			if v != nil && v.Kind == yaml.MappingNode {
-				masks = i
-			}
-		}
-	}
-	if typ != "concat" && typ != "chain" {
-		return -1
-	}
-	return masks
-}
-
-// canonicalValues writes a mapping's values as canonical writes the
-// sequence of them.
-func canonicalValues(dst []byte, n *yaml.Node) []byte {
-	dst = append(dst, '[')
-	for i := 1; i < len(n.Content); i += 2 {
-		dst = canonical(dst, n.Content[i])
-		dst = append(dst, ',')
-	}
-	return append(dst, ']')
 }

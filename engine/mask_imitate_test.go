@@ -149,9 +149,11 @@ func TestImitateKeepsASCIIOutputs(t *testing.T) {
 			"Gklns: 2\u20ac \u2014 \u21164 \U0001f600 ae", "\u00abRC-51\u00bb", "u\u00a0l 7\u00bd", "\u00b2\u00b3 f\u00b2 0\u2103",
 			"\u2192 Y8 \u2190 \u00a94716", "oa\xffwe", "m\ufffdi8", "t\u0301K", "\u216b-3 \u24d0", "GWX254",
 		}},
+		// substitute masks as imitate does (the identity names the
+		// canonical type): these are imitate's outputs with uppercase off.
 		{`{type: substitute, uppercase: false}`, []string{
-			"Pyzkj: 8\u20ac \u2014 \u21164 \U0001f600 zk", "\u00abAB-57\u00bb", "o\u00a0i 2\u00bd", "\u00b2\u00b3 k\u00b2 7\u2103",
-			"\u2192 A5 \u2190 \u00a94448", "rx\xffbb", "v\ufffdn7", "k\u0301Z", "\u216b-0 \u24d0", "BZF603",
+			"Pgrsc: 1\u20ac \u2014 \u21167 \U0001f600 rq", "\u00abAB-62\u00bb", "g\u00a0t 2\u00bd", "\u00b2\u00b3 v\u00b2 7\u2103",
+			"\u2192 A0 \u2190 \u00a93317", "cb\xffps", "u\ufffdh4", "p\u0301Z", "\u216b-2 \u24d0", "BZF008",
 		}},
 	} {
 		pl := genKit.testMask(t, tc.mask)
