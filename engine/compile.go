@@ -30,7 +30,7 @@ func Compile(rs *rulesets.Ruleset, opts Options) (*Masker, error) {
 		dir := rs.Dir
 		opts.Seeds = func(name string) (*rulesets.SeedFile, error) { return rulesets.OpenSeed(dir, name) }
 	}
-	c := &compiler{opts: opts, redact: rs.RedactSecrets}
+	c := &compiler{opts: opts, redact: rs.RedactSecrets, skip: rs.SkipDefaults}
 	b := &progBuilder{c: c}
 	b.add(rs.Rules, nil)
 	prog := b.finish(rs.SkipDefaults, rs.RedactSecrets)

@@ -543,9 +543,10 @@ func (p *Params) Seed(name string) (*rulesets.SeedFile, error) {
 type compiler struct {
 	opts Options
 	file string
-	// redact is the ruleset's redact_secrets, for the masks that scan a
-	// document of their own (json).
+	// redact and skip are the ruleset's redact_secrets and skip_defaults,
+	// for the masks that scan a document of their own (json).
 	redact bool
+	skip   []rulesets.Scalar
 }
 
 // pipeline compiles masks, collecting every error before returning.

@@ -30,7 +30,8 @@ import (
 // replaced sees the replacement). force_consistency is accepted and always
 // in effect: equal values under the same masks and hash input always get
 // equal outputs. A transform without hash_sources inherits the hash input of
-// the rule the json mask sits in, if it has one.
+// the rule the json mask sits in, if it has one. The ruleset's skip_defaults
+// and redact_secrets apply inside the document as they do to the record.
 func init() { register("json", newJSONMask) }
 
 type jsonTransformParams struct {
@@ -107,9 +108,10 @@ func newJSONMask(p *Params) (Mask, error) {
 		}
 		b.addRule(cr, []rulesets.Path{path}, sources)
 	}
-	// JSON inside a string is out of the outer scan's sight: the
-	// ruleset's redact_secrets must reach into it here.
-	prog := b.finish(nil, p.c.redact)
+	// The document is out of the outer scan's sight: the ruleset's
+	// redact_secrets and skip_defaults must reach into it here, or a
+	// transform would mask a value the same path rule keeps.
+	prog := b.finish(p.c.skip, p.c.redact)
 	m := &jsonMask{prog: prog}
 	if jp.FallbackMasks != nil {
 		fb, err := p.Pipeline(jp.FallbackMasks)

@@ -93,3 +93,33 @@ func TestJSONMaskCompileErrors(t *testing.T) {
 		}
 	}
 }
+
+// A ruleset's skip_defaults reach inside a json mask's document as they
+// reach a path rule: a transform keeps "" rather than failing on it.
+func TestJSONMaskSkipDefaults(t *testing.T) {
+	m := mustCompile(t, header+`skip_defaults: [null, "", 0, N/A]
+rules:
+  - masks:
+      - type: json
+        transforms:
+          - {path: [payment, card_number], masks: [{type: credit_card}]}
+          - {path: [a], masks: [{type: test_tag}]}
+          - {path: [b], masks: [{type: test_tag}]}
+          - {path: [c], on_null: mask, masks: [{type: test_tag}]}
+          - {path: [d], masks: [{type: test_tag}]}
+`)
+	for _, tc := range []struct{ in, want string }{
+		{`{"payment":{"card_number":""},"a":0,"b":"N/A","c":null,"d":"x"}`,
+			`{"payment":{"card_number":""},"a":0,"b":"N/A","c":null,"d":"<x>"}`},
+		{`"{\"payment\":{\"card_number\":\"\"},\"a\":0,\"b\":\"N/A\",\"c\":null,\"d\":\"0\"}"`,
+			`"{\"payment\":{\"card_number\":\"\"},\"a\":0,\"b\":\"N/A\",\"c\":null,\"d\":\"<0>\"}"`},
+	} {
+		got, err := maskString(t, m, tc.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.in, err)
+		}
+		if got != tc.want {
+			t.Errorf("got  %s\nwant %s", got, tc.want)
+		}
+	}
+}

@@ -11,9 +11,9 @@ import (
 // bucket, or with the bucket's label. Boundaries b0 < b1 < ... < bn make
 // the buckets [b0, b1), [b1, b2), ... [bn-1, bn]; a value below b0 falls in
 // [b0 - w, b0) and a value above bn in (bn, bn + w], where w is the width of
-// the nearest bucket, so nothing is left unmasked. A whole number gets a
-// whole number, a decimal the same number of decimals; a number stays a
-// number and numeric text stays text.
+// the nearest bucket, so nothing is left unmasked. A whole number (1e3
+// included) gets a whole number, a decimal the same number of decimals; a
+// number stays a number and numeric text stays text.
 
 func init() { register("numeric_bucket", newNumericBucket) }
 
@@ -54,22 +54,24 @@ func newNumericBucket(p *Params) (Mask, error) {
 }
 
 // bucket returns the index of x's bucket (0 is below b0, len(bounds) is
-// above the last) and the range a replacement is drawn from.
-func (m *numericBucketMask) bucket(x float64) (idx int, lo, hi float64, hiIncl bool) {
+// above the last) and the range a replacement is drawn from. Only the
+// range above bn leaves out its low end: bn belongs to the last bucket, so
+// drawing it would put a value above the boundaries back inside them.
+func (m *numericBucketMask) bucket(x float64) (idx int, lo, hi float64, loExcl, hiIncl bool) {
 	b := m.bounds
 	n := len(b)
 	switch {
 	case x < b[0]:
-		return 0, b[0] - (b[1] - b[0]), b[0], false
+		return 0, b[0] - (b[1] - b[0]), b[0], false, false
 	case x > b[n-1]:
-		return n, b[n-1], b[n-1] + (b[n-1] - b[n-2]), true
+		return n, b[n-1], b[n-1] + (b[n-1] - b[n-2]), true, true
 	}
 	for i := 1; i < n; i++ {
 		if x < b[i] || i == n-1 {
-			return i, b[i-1], b[i], i == n-1
+			return i, b[i-1], b[i], false, i == n-1
 		}
 	}
-	return n - 1, b[n-2], b[n-1], true
+	return n - 1, b[n-2], b[n-1], false, true
 }
 
 var errXfNotNumeric = errors.New("numeric_bucket takes a number, or a string holding one")
@@ -91,17 +93,20 @@ func (m *numericBucketMask) Apply(c *Ctx, v Value) (Value, error) {
 	if err != nil || math.IsInf(x, 0) {
 		return Value{}, errXfNotNumeric
 	}
-	idx, lo, hi, hiIncl := m.bucket(x)
+	idx, lo, hi, loExcl, hiIncl := m.bucket(x)
 	if m.labels != nil {
 		return Str(m.labels[idx]), nil
 	}
-	decimals, whole := xfDecimals(text)
+	decimals, whole := xfDecimals(text, x)
 	// Beyond 12 decimals a float64 cannot tell the drawn values apart.
 	decimals = min(decimals, 12)
 	r := c.Rand()
 	var out string
 	if whole {
 		ilo, ihi := math.Ceil(lo), math.Ceil(hi)-1
+		if loExcl {
+			ilo = math.Floor(lo) + 1
+		}
 		if hiIncl {
 			ihi = math.Floor(hi)
 		}
@@ -121,14 +126,22 @@ func (m *numericBucketMask) Apply(c *Ctx, v Value) (Value, error) {
 		if hiIncl {
 			steps++
 		}
+		// The draw is lo + k/scale for k in [kmin, kmin+steps].
+		kmin := 0.0
+		if loExcl {
+			if steps < 1 {
+				return Value{}, errors.New("the value's bucket holds no number with as many decimals to draw; use wider buckets")
+			}
+			kmin, steps = 1, steps-1
+		}
 		if steps < 0 {
 			steps = 0
 		}
-		k := float64(r.Int64Range(0, int64(math.Min(steps, 1<<53))))
+		k := kmin + float64(r.Int64Range(0, int64(math.Min(steps, 1<<53))))
 		y := lo + k/scale
 		out = strconv.FormatFloat(y, 'f', decimals, 64)
 		if out == text && steps > 0 {
-			k = math.Mod(k+1+float64(r.Int64Range(0, int64(math.Min(steps-1, 1<<53)))), steps+1)
+			k = kmin + math.Mod(k-kmin+1+float64(r.Int64Range(0, int64(math.Min(steps-1, 1<<53)))), steps+1)
 			out = strconv.FormatFloat(lo+k/scale, 'f', decimals, 64)
 		}
 	}
@@ -138,11 +151,15 @@ func (m *numericBucketMask) Apply(c *Ctx, v Value) (Value, error) {
 	return Str(out), nil
 }
 
-// xfDecimals returns how many decimals a number literal shows, and whether
-// it is a whole number (no point, no exponent). An exponent form is drawn
-// with six decimals.
-func xfDecimals(lit string) (int, bool) {
+// xfDecimals returns how many decimals a number literal lit (of value x)
+// shows, and whether it is a whole number: no point and no exponent, or an
+// exponent form whose value is whole (1e3, 2.5E2), which is what its writer
+// meant. Another exponent form is drawn with six decimals.
+func xfDecimals(lit string, x float64) (int, bool) {
 	if strings.ContainsAny(lit, "eE") {
+		if x == math.Trunc(x) && math.Abs(x) <= 1<<53 {
+			return 0, true
+		}
 		return 6, false
 	}
 	i := strings.IndexByte(lit, '.')

@@ -60,6 +60,44 @@ func TestNumericBucket(t *testing.T) {
 			}
 		}
 	})
+	t.Run("above the last boundary", func(t *testing.T) {
+		// (bn, bn+w]: bn is the last bucket's, so drawing it would put a
+		// value above the boundaries back inside them.
+		for _, c := range []struct {
+			buckets   string
+			last, max float64
+			from, to  int
+		}{
+			{"[0, 18, 30, 50, 70, 120]", 120, 170, 121, 400},
+			{"[17, 18, 19]", 19, 20, 20, 40},
+		} {
+			pl := xfKit.testMask(t, `{type: numeric_bucket, buckets: `+c.buckets+`}`)
+			for in := c.from; in <= c.to; in++ {
+				for _, v := range []Value{Num(strconv.Itoa(in)), Num(strconv.Itoa(in) + ".5")} {
+					out := xfKit.must(t, pl, v)
+					x, err := strconv.ParseFloat(out.S, 64)
+					if err != nil {
+						t.Fatalf("output %q is no number", out.S)
+					}
+					if x <= c.last || x > c.max {
+						t.Errorf("buckets %s: %s gave %s, outside (%v, %v]", c.buckets, v.S, out.S, c.last, c.max)
+					}
+				}
+			}
+		}
+	})
+	t.Run("exponent form of a whole number", func(t *testing.T) {
+		for _, in := range []Value{Num("1e3"), Num("2.5E2"), Str("1e1")} {
+			out := xfKit.must(t, pl, in)
+			if strings.ContainsAny(out.S, ".eE") {
+				t.Errorf("%q, a whole number, gave %q", in.S, out.S)
+			}
+		}
+		out := xfKit.must(t, pl, Num("1.5e-1"))
+		if !strings.Contains(out.S, ".") {
+			t.Errorf("1.5e-1, a fraction, gave %q", out.S)
+		}
+	})
 	t.Run("labels", func(t *testing.T) {
 		pl := xfKit.testMask(t, `{type: numeric_bucket, buckets: [0, 18, 65], labels: [invalid, minor, adult, senior]}`)
 		for in, want := range map[string]string{"-1": "invalid", "3": "minor", "18": "adult", "65": "adult", "66": "senior"} {

@@ -28,7 +28,7 @@ import (
 //	      seed_files:              # any value of a seed file column, as a whole word
 //	        - { label: FIRST_NAME, seed_file: DataMasque_firstNames_mixed.csv, seed_column: firstname-mixed }
 //	      checksum:                # luhn (payment cards) or iban
-//	        - { label: CARD, type: luhn }
+//	        - { label: CARD, type: luhn }   # the list form: {type: checksum, label: CARD, checksum_type: luhn}
 //	      entities:                # ours: one built-in entity kind under a label
 //	        - { label: WORK_EMAIL, kind: email }
 //	    masks:                     # per label, the masks each entity goes through
@@ -346,8 +346,24 @@ func (tc *txtCompiler) presets(n *yaml.Node) textscan.Set {
 	return s
 }
 
-// decodeMatchers reads matchers in either of DataMasque's spellings: a
-// mapping from matcher type to a list, or a list of entries with a type.
+// renameKey renames the mapping key from to to in n, reporting whether n
+// had it. The key node is copied: the ruleset's own node keeps its name.
+func renameKey(n *yaml.Node, from, to string) bool {
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		if n.Content[j].Value == from {
+			k := *n.Content[j]
+			k.Value = to
+			n.Content[j] = &k
+			return true
+		}
+	}
+	return false
+}
+
+// decodeMatchers reads matchers in either spelling: DataMasque's mapping
+// from matcher type to a list, or (ours) a list of entries that each have a
+// type. In the list form a checksum matcher's algorithm, which the mapping
+// form calls type, is checksum_type.
 func (tc *txtCompiler) decodeMatchers(n *yaml.Node) txtMatchers {
 	var mt txtMatchers
 	file := tc.p.Mask.File
@@ -389,6 +405,10 @@ func (tc *txtCompiler) decodeMatchers(n *yaml.Node) txtMatchers {
 				mt.Regex, mt.regexAt = append(mt.Regex, s), append(mt.regexAt, e)
 			case "checksum":
 				var s txtChecksumSpec
+				if !renameKey(&rest, "checksum_type", "type") {
+					tc.fail(tc.p.ErrorAt(e, "matchers[%d]: in the list form, type is the matcher's, so a checksum matcher names its algorithm with checksum_type, as in {type: checksum, label: CARD, checksum_type: luhn}", i))
+					continue
+				}
 				err = rulesets.DecodeParams(&rest, file, &s)
 				mt.Checksum, mt.checksumAt = append(mt.Checksum, s), append(mt.checksumAt, e)
 			case "seed_files", "seed_file":

@@ -253,6 +253,13 @@ matchers:
 masks:
   - {label: CARD, masks: [{type: from_fixed, value: "[CARD]"}]}`,
 			"4111 1111 1111 1111 / 4111 1111 1111 1112", "[CARD] / 4111 1111 1111 1112"},
+		{"list spelling of checksum", `
+type: unstructured_text
+matchers:
+  - {type: checksum, label: CARD, checksum_type: luhn}
+masks:
+  - {label: CARD, masks: [{type: from_fixed, value: "[CARD]"}]}`,
+			"paid 4111 1111 1111 1111, not 4111 1111 1111 1112", "paid [CARD], not 4111 1111 1111 1112"},
 		{"overlap: earliest start, then longest", `
 type: unstructured_text
 preset: contact
@@ -352,6 +359,8 @@ func TestUnstructuredTextBadParams(t *testing.T) {
 		{"unknown seed file", "type: unstructured_text\nmatchers:\n  seed_files: [{label: A, seed_file: nope.csv, seed_column: x}]\nfallback_masks: [{type: do_nothing}]", "3:16", "nope.csv"},
 		{"unknown seed column", "type: unstructured_text\nmatchers:\n  seed_files: [{label: A, seed_file: medications.csv, seed_column: nope}]\nfallback_masks: [{type: do_nothing}]", "3:16", "no column"},
 		{"unusable seed column", "type: unstructured_text\nmatchers:\n  seed_files: [{label: A, seed_file: unusable.csv, seed_column: name}]\nfallback_masks: [{type: do_nothing}]", "3:16", "no value of two characters"},
+		{"list checksum without checksum_type", "type: unstructured_text\nmatchers:\n  - {type: checksum, label: A}", "3:5", "checksum_type"},
+		{"list checksum, unsupported", "type: unstructured_text\nmatchers:\n  - {type: checksum, label: A, checksum_type: verhoeff}", "3:5", `unsupported checksum type "verhoeff"`},
 		{"list entry without type", "type: unstructured_text\nmatchers:\n  - {label: A, pattern: a}", "3:5", "needs a type"},
 	})
 }
