@@ -94,11 +94,15 @@ func newChunk(recs []*connectors.Record) *chunk {
 func (r *Route) maskChunk(c *chunk) {
 	cp := r.ruleset.load()
 	c.ruleset = cp.name
-	var counts []uint32
+	var counts, found []uint32
 	if cp.nrules > 0 {
-		counts = make([]uint32, cp.nrules)
+		both := make([]uint32, 2*cp.nrules)
+		counts = both[:cp.nrules:cp.nrules]
+		if !cp.unmatched.judged.Load() {
+			found = both[cp.nrules:]
+		}
 	}
-	opts := engine.CallOptions{Counts: counts}
+	opts := engine.CallOptions{Counts: counts, Found: found}
 	c.res = resultsPool.Get().(*[chunkSize]result)
 	// One clock reading per record: each record's masking ends when the
 	// next one's starts.
@@ -110,6 +114,9 @@ func (r *Route) maskChunk(c *chunk) {
 		if n > 0 {
 			cp.counters[i].Add(float64(n))
 		}
+	}
+	if found != nil {
+		cp.unmatched.add(found, len(c.recs), cp.name, r.log)
 	}
 }
 

@@ -39,6 +39,8 @@ type compiled struct {
 	// counters are fields_masked_total{ruleset,rule}, index-aligned with
 	// the masker's rules.
 	counters []prometheus.Counter
+	// unmatched watches for rules whose paths reach no field.
+	unmatched unmatched
 }
 
 func newCompiled(e *rulesets.Entry[*engine.Masker], m *Metrics) (*compiled, error) {
@@ -59,6 +61,7 @@ func newCompiled(e *rulesets.Entry[*engine.Masker], m *Metrics) (*compiled, erro
 		}
 		c.counters = append(c.counters, m.FieldsMasked.WithLabelValues(e.Name, n))
 	}
+	c.unmatched.init(e.Ruleset, e.Compiled)
 	return c, nil
 }
 

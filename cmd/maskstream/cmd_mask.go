@@ -439,57 +439,25 @@ func (k *ndjsonMasker) endProgress() {
 // the field it meant passes through unmasked with nothing said.
 type ruleStats struct {
 	found []uint32 // engine.CallOptions.Found, summed over the run
-	rules []ruleDesc
-}
-
-// ruleDesc says where a rule is, for the report: never a value.
-type ruleDesc struct {
-	index, name string // index path ("0", "2.rules.1") and name: if given
-	paths       []string
-	pos         rulesets.Pos
-	conditional bool
+	rules []rulesets.LeafRule
 }
 
 func newRuleStats(rs *rulesets.Ruleset, m *engine.Masker) *ruleStats {
-	s := &ruleStats{found: make([]uint32, m.NumRules())}
-	s.rules = describeRules(nil, rs.Rules, "", false)
+	s := &ruleStats{found: make([]uint32, m.NumRules()), rules: rs.LeafRules()}
 	names := m.RuleNames()
 	same := len(s.rules) == len(names)
 	for i := 0; same && i < len(names); i++ {
-		same = s.rules[i].name == names[i]
+		same = s.rules[i].Name == names[i]
 	}
 	if !same {
-		// The engine flattens rules as describeRules does; should that
-		// ever change, the report still names the rules, without paths.
+		// The engine flattens rules as LeafRules does; should that ever
+		// change, the report still names the rules, without paths.
 		s.rules = s.rules[:0]
 		for _, n := range names {
-			s.rules = append(s.rules, ruleDesc{index: n, name: n})
+			s.rules = append(s.rules, rulesets.LeafRule{Index: n, Name: n})
 		}
 	}
 	return s
-}
-
-// describeRules flattens rules as engine.Compile does: in file order, the
-// rules of an if, then its else_rules.
-func describeRules(out []ruleDesc, rules []rulesets.Rule, prefix string, conditional bool) []ruleDesc {
-	for i := range rules {
-		r := &rules[i]
-		index := prefix + strconv.Itoa(i)
-		if r.IsConditional() {
-			out = describeRules(out, r.Rules, index+".rules.", true)
-			out = describeRules(out, r.ElseRules, index+".else_rules.", true)
-			continue
-		}
-		d := ruleDesc{index: index, name: r.Name, pos: r.Pos, conditional: conditional}
-		for _, p := range r.Paths {
-			d.paths = append(d.paths, p.Text)
-		}
-		if len(r.Paths) > 0 {
-			d.pos = r.Paths[0].Pos
-		}
-		out = append(out, d)
-	}
-	return out
 }
 
 // report writes one line per rule that reached no value in records
@@ -504,25 +472,18 @@ func (s *ruleStats) report(w io.Writer, records int) {
 		}
 		r := s.rules[i]
 		where := ""
-		if r.pos.File != "" && r.pos.Line > 0 {
-			where = fmt.Sprintf("%s:%d:%d: ", r.pos.File, r.pos.Line, r.pos.Col)
-		}
-		what := "rule " + r.index
-		if r.name != r.index {
-			what += " " + strconv.Quote(r.name)
-		}
-		if len(r.paths) > 0 {
-			what += " (" + strings.Join(r.paths, ", ") + ")"
+		if r.Pos.File != "" && r.Pos.Line > 0 {
+			where = fmt.Sprintf("%s:%d:%d: ", r.Pos.File, r.Pos.Line, r.Pos.Col)
 		}
 		unit := "records"
 		if records == 1 {
 			unit = "record"
 		}
 		cond := ""
-		if r.conditional {
+		if r.Conditional {
 			cond = " (or its if: never held)"
 		}
-		fmt.Fprintf(w, "maskstream mask: %s%s matched no field in %s %s%s; check its path against a sample record\n", where, what, groupThousands(records), unit, cond)
+		fmt.Fprintf(w, "maskstream mask: %s%s matched no field in %s %s%s; check its path against a sample record\n", where, r.Describe(), groupThousands(records), unit, cond)
 	}
 }
 
