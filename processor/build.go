@@ -1,10 +1,12 @@
 package processor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/maskstream/maskstream/config"
 	"github.com/maskstream/maskstream/connectors"
@@ -135,9 +137,30 @@ func buildSource(cfg *config.Config, rc *config.Route, deps *Deps, log *slog.Log
 		return nil, err
 	}
 	if f.IsJetStream() {
-		return nats.NewJetStreamSource(server, jetStreamSourceConfig(cfg, rc), log)
+		src, err := nats.NewJetStreamSource(server, jetStreamSourceConfig(cfg, rc), log)
+		if err != nil || f.Subject != "" {
+			return src, err
+		}
+		if err := checkStreamLoop(cfg, rc, src); err != nil {
+			_ = src.Close()
+			return nil, err
+		}
+		return src, nil
 	}
 	return nats.NewCoreSource(server, nats.CoreSourceConfig{Subject: f.Subject, Queue: f.Queue, StopTimeout: cfg.DrainTimeout}, log)
+}
+
+// checkStreamLoop refuses a JetStream route without a subject filter whose
+// outputs its stream stores (config.StreamLoop): only the server knows
+// the stream's subjects.
+func checkStreamLoop(cfg *config.Config, rc *config.Route, src *nats.JetStreamSource) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	subjects, err := src.StreamSubjects(ctx)
+	if err != nil {
+		return fmt.Errorf("processor: route %q: checking what its stream stores: %w", rc.Name, err)
+	}
+	return cfg.StreamLoop(rc, subjects)
 }
 
 // fixedNames is s's topic or subject when it holds no placeholder, for

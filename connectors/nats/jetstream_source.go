@@ -213,6 +213,16 @@ func (s *JetStreamSource) bind(ctx context.Context) error {
 	return nil
 }
 
+// StreamSubjects are the subjects the source's stream stores: what it
+// reads when FilterSubject is empty.
+func (s *JetStreamSource) StreamSubjects(ctx context.Context) ([]string, error) {
+	st, err := s.js.Stream(ctx, s.cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("nats: stream %s: %w", s.cfg.Stream, err)
+	}
+	return st.CachedInfo().Config.Subjects, nil
+}
+
 // Run opens the one lane and pulls into it until ctx ends or a fatal error
 // (the stream deleted, the bound consumer gone). Disconnects and timeouts
 // are retried with backoff. When ctx ends it makes no new pull, but lets
