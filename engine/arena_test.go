@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -158,27 +159,41 @@ func ordersMasker(t *testing.T) *Masker {
 }
 
 // TestMaskValueAllocs guards the hot path: once its pools are warm, masking
-// a reference order with orders.yaml allocates nothing.
+// a reference order with orders.yaml allocates nothing, also when the call
+// counts what each rule masked and reached (Counts, Found).
 func TestMaskValueAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates on its own")
 	}
 	m := ordersMasker(t)
 	recs := testenv.Orders(7, 64)
-	var out []byte
-	var err error
-	i := 0
-	mask := func() {
-		out, err = m.MaskValue(out[:0], testSecret, recs[i%len(recs)], nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i++
-	}
-	for range 2 * len(recs) {
-		mask()
-	}
-	if n := testing.AllocsPerRun(500, mask); n > 0 {
-		t.Errorf("masking an order allocates %v times; want none (pool or reuse the buffer)", n)
+	for _, tc := range []struct {
+		name string
+		o    *CallOptions
+	}{
+		{"no options", nil},
+		{"counting", &CallOptions{Found: make([]uint32, m.NumRules()), Counts: make([]uint32, m.NumRules())}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out []byte
+			var err error
+			i := 0
+			mask := func() {
+				out, err = m.MaskValue(out[:0], testSecret, recs[i%len(recs)], tc.o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				i++
+			}
+			for range 2 * len(recs) {
+				mask()
+			}
+			if n := testing.AllocsPerRun(500, mask); n > 0 {
+				t.Errorf("masking an order allocates %v times; want none (pool or reuse the buffer)", n)
+			}
+			if tc.o != nil && slices.Max(tc.o.Found) == 0 {
+				t.Errorf("Found stayed zero: %v", tc.o.Found)
+			}
+		})
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,7 +54,7 @@ func TestPoisonRecords(t *testing.T) {
 	}
 	produce(t, kafkaClient(t, k), recs...)
 
-	var logs lockedBuffer
+	var logs testenv.LogBuffer
 	e.log = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &logs), nil))
 	cfg := e.routeConfig("people", "people")
 	kafkaRoute(t, k, &cfg, []string{"people"}, "g-poison")
@@ -106,24 +105,6 @@ func TestPoisonRecords(t *testing.T) {
 			}
 		})
 	}
-}
-
-// lockedBuffer is a bytes.Buffer the route's goroutines may log to.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestMaxDeliveries: a JetStream message the broker already delivered more

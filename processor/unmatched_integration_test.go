@@ -35,7 +35,7 @@ rules:
 	if err := e.store.Load(); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testenv.LogBuffer
 	e.log = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	k := testenv.StartKafka(t)
 	if err := k.CreateTopics(context.Background(), 1, "typo", "typo.masked"); err != nil {
