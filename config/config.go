@@ -23,6 +23,7 @@ const (
 	// (connectors/nats.DefaultAckWait).
 	DefaultAckWait        = 30 * time.Second
 	DefaultLaneQueue      = 1024
+	DefaultLaneMaxBytes   = 64 << 20 // or twice limits.max_record_bytes, if more
 	DefaultKafkaStart     = StartEarliest
 	DefaultKafkaTopicTmpl = "{topic}.masked"
 	DefaultNATSSubjTmpl   = "masked.{subject}"
@@ -243,6 +244,11 @@ type Lanes struct {
 	// Workers masks one lane's records in parallel (kept in order) when
 	// > 1; 0 picks one per CPU, shared by the lanes.
 	Workers int
+	// MaxBytes is how many bytes the route's lanes hold together (each
+	// record as read plus its masked value) before the source waits. Load
+	// sets DefaultLaneMaxBytes, or twice Limits.MaxRecordBytes when that
+	// is more.
+	MaxBytes int
 }
 
 // HTTP is the built-in HTTP server.

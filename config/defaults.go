@@ -33,6 +33,10 @@ func (c *Config) applyDefaults() {
 	}
 	for _, r := range c.Routes {
 		r.applyDefaults()
+		if r.Lanes.MaxBytes == 0 {
+			// Room for a full-size record as read and as masked.
+			r.Lanes.MaxBytes = max(DefaultLaneMaxBytes, minLaneMaxBytes(c.Limits.MaxRecordBytes))
+		}
 	}
 	if h := c.HTTP; h != nil {
 		if h.Listen == "" {

@@ -220,8 +220,9 @@ func (d *decoder) route(i int, n *yaml.Node) *Route {
 		"exactly_once": func(v *yaml.Node) { r.ExactlyOnce = d.boolean(v, what+" exactly_once") },
 		"lanes": func(v *yaml.Node) {
 			d.mapping(v, what+" lanes", map[string]field{
-				"queue":   func(v *yaml.Node) { r.Lanes.Queue = d.integer(v, what+" lanes.queue") },
-				"workers": func(v *yaml.Node) { r.Lanes.Workers = d.integer(v, what+" lanes.workers") },
+				"queue":     func(v *yaml.Node) { r.Lanes.Queue = d.integer(v, what+" lanes.queue") },
+				"max_bytes": func(v *yaml.Node) { r.Lanes.MaxBytes = d.integer(v, what+" lanes.max_bytes") },
+				"workers":   func(v *yaml.Node) { r.Lanes.Workers = d.integer(v, what+" lanes.workers") },
 			}, nil)
 		},
 	}, nil)

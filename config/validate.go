@@ -237,6 +237,7 @@ func (c *Config) validateRoute(r *Route, pos posFunc) {
 	if r.Lanes.Queue > maxLaneQueue {
 		pos(r.Pos, "%s lanes.queue is over %d records; a long queue only holds memory, it does not add speed", what, maxLaneQueue)
 	}
+	c.validateLanes(r, what, pos)
 	if r.DeadLetter.Cluster() != "" && r.From.Cluster() != "" && (r.DeadLetter.Cluster() != r.From.Cluster() || r.DeadLetter.IsKafka() != r.From.IsKafka()) {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s sends dead letters (the original, unmasked records) to %s, not to its source %s: make sure it is protected like the source", what, r.DeadLetter.Cluster(), r.From.Cluster()))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maskstream/maskstream/connectors"
@@ -38,6 +39,10 @@ type lane struct {
 	ackerDone  chan struct{}
 	stopOnce   sync.Once
 
+	// held is the bytes this lane has charged to the route's budget
+	// (budget.go): its queue, its masked buffers and its ring.
+	held atomic.Int64
+
 	// leftover are records the writer took from the queue but did not
 	// write (hard stop); written by the writer before writerDone.
 	leftover []*connectors.Record
@@ -69,24 +74,33 @@ func newLane(r *Route, id connectors.LaneID) *lane {
 	return l
 }
 
-// Deliver queues recs in chunks, blocking while the lane is full.
+// Deliver queues recs in chunks, blocking while the lane is full or the
+// route holds its lanes.max_bytes. Under the byte budget a chunk may be
+// cut short: it takes the records that fit.
 func (l *lane) Deliver(ctx context.Context, recs []*connectors.Record) error {
 	l.deliverMu.RLock()
 	defer l.deliverMu.RUnlock()
 	if l.closed {
 		return errLaneStopped
 	}
-	for i := 0; i < len(recs); i += chunkSize {
-		c := newChunk(recs[i:min(i+chunkSize, len(recs))])
-		var err error
-		select {
-		case l.queue <- c:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-l.stopping:
-			err = errLaneStopped
-		case <-l.hard.Done():
-			err = context.Cause(l.hard)
+	for i := 0; i < len(recs); {
+		n, cost, err := l.r.budget.wait(ctx, l, recs[i:min(i+chunkSize, len(recs))])
+		var c *chunk
+		if err == nil {
+			l.held.Add(cost)
+			c = newChunk(recs[i : i+n])
+			select {
+			case l.queue <- c:
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-l.stopping:
+				err = errLaneStopped
+			case <-l.hard.Done():
+				err = context.Cause(l.hard)
+			}
+			if err != nil {
+				l.charge(-cost)
+			}
 		}
 		if err != nil {
 			// Give back what the lane did not take, so a JetStream
@@ -94,7 +108,7 @@ func (l *lane) Deliver(ctx context.Context, recs []*connectors.Record) error {
 			l.r.cfg.Source.Abandon(recs[i:])
 			return err
 		}
-		n := len(c.recs)
+		i += n
 		l.r.met.in.Add(float64(n))
 		l.r.stats.in.Add(uint64(n))
 		if l.r.pool != nil {
@@ -129,6 +143,11 @@ func (l *lane) stop(ctx context.Context) {
 		l.r.cfg.Source.Abandon(abandoned)
 		l.r.log.Info("lane gave records back to the source (core NATS drops them)", "topic", l.id.Topic, "partition", l.id.Partition, "records", len(abandoned))
 	}
+	// Whatever the lane still holds (abandoned, left over, or a chunk a
+	// worker was masking) is no longer the route's to wait for.
+	if n := l.held.Swap(0); n != 0 {
+		l.r.budget.release(n)
+	}
 	l.r.laneClosed(l)
 }
 
@@ -160,6 +179,17 @@ func (l *lane) writeChunk(c *chunk) int {
 		}
 	}
 	defer putResults(c.res)
+	// Each record was charged twice its source bytes when queued; from
+	// here on it holds its source bytes plus its masked buffer (none for
+	// a dead letter, which holds the original). Corrected before any
+	// write, so no ack releases more than its record was charged: a lane
+	// must never hold less than nothing, or Deliver could miss the wake
+	// that its holding nothing allows it one record.
+	var adjust int64
+	for i, src := range c.recs {
+		adjust += bufBytes(c.res[i].buf) - recBytes(src)
+	}
+	l.charge(adjust)
 	r := l.r
 	for i, src := range c.recs {
 		res := &c.res[i]
@@ -263,8 +293,10 @@ func (l *lane) ack(done []*slot, recs []*connectors.Record) []*connectors.Record
 	r := l.r
 	now := time.Now()
 	var out, dead uint64
+	var freed int64
 	for _, s := range done {
 		recs = append(recs, s.src)
+		freed += recBytes(s.src) + bufBytes(s.buf)
 		if s.kind == toSink {
 			out++
 			if ts := s.src.Timestamp; !ts.IsZero() {
@@ -288,6 +320,7 @@ func (l *lane) ack(done []*slot, recs []*connectors.Record) []*connectors.Record
 		r.stats.dead.Add(dead)
 	}
 	l.ring.release(len(done))
+	l.charge(-freed)
 	clear(recs)
 	return recs
 }
@@ -307,6 +340,7 @@ func (l *lane) redirect(s *slot) bool {
 		return false
 	}
 	if s.buf != nil {
+		l.charge(-bufBytes(s.buf))
 		putBuf(s.buf)
 		s.buf = nil
 	}

@@ -113,6 +113,7 @@ func newRouteFromConfig(cfg *config.Config, rc *config.Route, deps *Deps, met *M
 		MaxDeliveries:      cfg.Limits.MaxDeliveries,
 		LaneQueue:          rc.Lanes.Queue,
 		Workers:            rc.Lanes.Workers,
+		MaxBytes:           int64(rc.Lanes.MaxBytes),
 		Metrics:            met,
 		Logger:             deps.Logger,
 	})

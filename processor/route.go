@@ -19,6 +19,7 @@ import (
 // Defaults of RouteConfig.
 const (
 	DefaultLaneQueue     = config.DefaultLaneQueue
+	DefaultLaneMaxBytes  = config.DefaultLaneMaxBytes
 	DefaultMaxDeliveries = config.DefaultMaxDeliveries
 	DefaultLagInterval   = 10 * time.Second
 	// chunkSize is how many records a worker masks at a time: big
@@ -59,6 +60,12 @@ type RouteConfig struct {
 	// LaneQueue bounds the records a lane holds, queued and in flight.
 	// This overrides the default of 1024.
 	LaneQueue int
+	// MaxBytes bounds the bytes the route's lanes hold together, queued
+	// and in flight: each record's key and value as read plus its masked
+	// value. A lane holding nothing may still take one record, so a
+	// record larger than MaxBytes flows alone. This overrides the default
+	// of 64 MiB.
+	MaxBytes int64
 	// Workers mask in parallel; 1 masks on each lane's writer only. This
 	// overrides the default of GOMAXPROCS.
 	Workers int
@@ -104,6 +111,9 @@ func (c *RouteConfig) setDefaults() error {
 	if c.LaneQueue <= 0 {
 		c.LaneQueue = DefaultLaneQueue
 	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = DefaultLaneMaxBytes
+	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -126,6 +136,7 @@ type Route struct {
 	met     *routeMetrics
 	ruleset binding
 	pool    *pool
+	budget  *byteBudget
 	unsub   func()
 	stats   routeStats
 
@@ -167,6 +178,7 @@ func NewRoute(cfg RouteConfig) (*Route, error) {
 		lanes: map[*lane]struct{}{},
 		state: StateStarting,
 	}
+	r.budget = newByteBudget(cfg.MaxBytes)
 	r.hard, r.cancelHard = context.WithCancelCause(context.Background())
 	e, ok := cfg.Rulesets.Get(cfg.Ruleset)
 	if !ok {
