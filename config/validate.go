@@ -77,6 +77,7 @@ func (c *Config) validate(d *decoder) {
 	c.validateQueueGroups(pos)
 	c.validateDeadLetters(pos)
 	c.validateNoCycle(pos)
+	c.validateAnyNameOutputs()
 	if c.HTTP != nil {
 		c.validateHTTP(pos)
 	}

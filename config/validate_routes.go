@@ -22,8 +22,24 @@ func (c *Config) sameCluster(kafka bool, a, b string) bool {
 	if a == b {
 		return true
 	}
+	if !kafka && c.natsIdentity(a) != c.natsIdentity(b) {
+		// One NATS server serves many accounts, each with subjects,
+		// streams and queue groups of its own, and the credentials pick
+		// the account: two names that log in differently may not share
+		// anything, and nothing here can show they do.
+		return false
+	}
 	as, bs := c.addrs(kafka, a), c.addrs(kafka, b)
 	return slices.ContainsFunc(as, func(x string) bool { return slices.Contains(bs, x) })
+}
+
+// natsIdentity is how a configured NATS server logs in.
+func (c *Config) natsIdentity(name string) string {
+	n := c.NATS[name]
+	if n == nil {
+		return ""
+	}
+	return strings.Join([]string{n.CredsFile, n.NkeyFile, n.User, n.TokenEnv, n.TokenFile}, "\x00")
 }
 
 // addrs are a cluster's broker or server addresses as lowercase host:port.
@@ -402,12 +418,50 @@ func (c *Config) OutputPatterns(cluster string) []string {
 			if err != nil || s.Template() == "" {
 				continue
 			}
-			if p := t.patternOver(r.From.pattern()); !slices.Contains(out, p) {
+			// A bare {topic} over names the config cannot know (a
+			// topic_regex, a whole stream) is every name: excluding it
+			// would leave the regex route nothing to read.
+			// validateAnyNameOutputs warns about it instead.
+			if p := t.patternOver(r.From.pattern()); p != anyName && !slices.Contains(out, p) {
 				out = append(out, p)
 			}
 		}
 	}
 	return out
+}
+
+// anyName is the output pattern that matches every topic.
+const anyName = "^.+$"
+
+// validateAnyNameOutputs warns where a route writes topics named only by
+// what it reads from a topic_regex or a whole stream ({topic}), on a
+// cluster another route reads with a topic_regex: that route cannot tell
+// those topics from its inputs, so it does not skip them.
+func (c *Config) validateAnyNameOutputs() {
+	for _, r := range c.Routes {
+		if !r.From.IsKafka() || r.From.TopicRegex == "" {
+			continue
+		}
+		for _, q := range c.Routes {
+			if q == r {
+				continue
+			}
+			for _, s := range []struct {
+				key  string
+				sink *Sink
+			}{{"to", &q.To}, {"dead_letter", &q.DeadLetter}} {
+				if !s.sink.IsKafka() || !c.sameCluster(true, s.sink.Kafka, r.From.Kafka) {
+					continue
+				}
+				t, err := ParseTemplate(s.sink.Template())
+				if err != nil || s.sink.Template() == "" || t.patternOver(q.From.pattern()) != anyName {
+					continue
+				}
+				c.Warnings = append(c.Warnings, fmt.Sprintf("route %q %s writes topic %q on %s, named after topics its source finds at run time; route %q's topic_regex %q cannot tell those from its inputs and reads any it matches: make sure the two cannot name the same topic (a prefix in %q helps)",
+					q.Name, s.key, s.sink.Template(), s.sink.Kafka, r.Name, r.From.TopicRegex, s.key))
+			}
+		}
+	}
 }
 
 // pattern is a regexp of the names the source reads when they are known

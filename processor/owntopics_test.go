@@ -3,6 +3,7 @@ package processor
 import (
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/maskstream/maskstream/config"
@@ -62,5 +63,44 @@ routes:
 		if got := excluded(topic); got != want {
 			t.Errorf("%s excluded = %v, want %v (patterns %q)", topic, got, want, exclude)
 		}
+	}
+}
+
+// TestOwnTopicsBareTopicMirror: a mirror writing bare {topic} names of a
+// topic_regex onto a cluster another topic_regex route reads is no
+// exclusion (it would exclude every topic, so the route would read
+// nothing); the config warns instead.
+func TestOwnTopicsBareTopicMirror(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+kafka:
+  prod: { brokers: [p:9092] }
+  dev: { brokers: [d:9092] }
+routes:
+  - name: mirror
+    from: { kafka: dev, topic_regex: '^app\.' }
+    to: { kafka: prod, topic: "{topic}" }
+    dead_letter: { kafka: dev, topic: dlq.mirror }
+    ruleset: r
+  - name: local
+    from: { kafka: prod, topic_regex: '^orders\.' }
+    to: { kafka: prod, topic: "masked.{topic}" }
+    ruleset: r
+`), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exclude := ownTopics(cfg, cfg.RouteByName("local"))
+	for _, topic := range []string{"orders.eu", "orders.us"} {
+		if slices.ContainsFunc(exclude, func(p string) bool { return regexp.MustCompile(p).MatchString(topic) }) {
+			t.Errorf("%s is excluded (patterns %q): route local would read nothing", topic, exclude)
+		}
+	}
+	if !slices.ContainsFunc(exclude, func(p string) bool { return regexp.MustCompile(p).MatchString("masked.orders.eu") }) {
+		t.Errorf("local's own output is not excluded (patterns %q)", exclude)
+	}
+	if !slices.ContainsFunc(cfg.Warnings, func(w string) bool {
+		return strings.Contains(w, `route "mirror" to writes topic "{topic}" on prod`) && strings.Contains(w, `route "local"'s topic_regex`)
+	}) {
+		t.Errorf("no warning names mirror and local: %q", cfg.Warnings)
 	}
 }
