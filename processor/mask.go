@@ -116,7 +116,15 @@ func (r *Route) maskChunk(c *chunk) {
 		}
 	}
 	if found != nil {
-		cp.unmatched.add(found, len(c.recs), cp.name, r.log)
+		// Only masked records count: a stream that starts with poison
+		// must not make every rule look unmatched.
+		masked := 0
+		for i := range c.recs {
+			if c.res[i].reason == "" {
+				masked++
+			}
+		}
+		cp.unmatched.add(found, masked, cp.name, r.log)
 	}
 }
 

@@ -31,7 +31,11 @@ func (u *unmatched) init(rs *rulesets.Ruleset, m *engine.Masker) {
 		u.rules = rs.LeafRules()
 	}
 	names := m.RuleNames()
-	if len(u.rules) != len(names) {
+	same := len(u.rules) == len(names)
+	for i := 0; same && i < len(names); i++ {
+		same = u.rules[i].Name == names[i]
+	}
+	if !same {
 		// Described by name alone should the engine ever flatten rules
 		// otherwise than LeafRules.
 		u.rules = make([]rulesets.LeafRule, len(names))
