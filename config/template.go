@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -118,25 +117,9 @@ func (t Template) Expand(topic string, partition int32) string {
 	return b.String()
 }
 
-// Pattern is an anchored regexp matching every name t can expand to: a
-// route reading a topic_regex excludes its own outputs with it, since
-// which topics the regex will match is only known at run time.
-func (t Template) Pattern() string {
-	var b strings.Builder
-	b.WriteByte('^')
-	for _, p := range t.parts {
-		switch p.ph {
-		case phNone:
-			b.WriteString(regexp.QuoteMeta(p.lit))
-		case phTopic:
-			b.WriteString(".+")
-		case phPartition:
-			b.WriteString("[0-9]+")
-		}
-	}
-	b.WriteByte('$')
-	return b.String()
-}
+// Pattern is an anchored regexp matching every name t can expand to, for
+// any topic or subject.
+func (t Template) Pattern() string { return t.patternOver(".+") }
 
 // literals returns the template's fixed text (placeholders left out), for
 // checking the characters a topic or subject may hold.

@@ -492,7 +492,8 @@ func (f *Source) pattern() string {
 	return ".+"
 }
 
-// patternOver is Pattern with {topic} standing for what topicRE matches.
+// patternOver is an anchored regexp of the names t can expand to when
+// {topic} stands for what topicRE matches.
 func (t Template) patternOver(topicRE string) string {
 	var b strings.Builder
 	b.WriteByte('^')
