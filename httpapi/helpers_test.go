@@ -23,6 +23,7 @@ import (
 	"github.com/maskstream/maskstream/engine"
 	"github.com/maskstream/maskstream/httpapi"
 	"github.com/maskstream/maskstream/rulesets"
+	"github.com/maskstream/maskstream/testenv"
 )
 
 // Tokens of the test servers. Each scope has its own token; they are
@@ -205,23 +206,8 @@ func (e *env) do(method, path, token string, body any) response {
 // it is sent chunked, without Content-Length.
 func chunked(s string) io.Reader { return io.MultiReader(strings.NewReader(s)) }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log or output destination read while goroutines write.
+type syncBuffer = testenv.LogBuffer
 
 // serveLoopback runs srv.Serve on a real loopback listener until the test
 // ends, and returns its base URL and a func that stops it and returns

@@ -28,12 +28,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/maskstream/maskstream/config"
+	"github.com/maskstream/maskstream/testenv"
 )
 
 // runSecret is the run secret every maskstream process of these tests
@@ -118,23 +118,8 @@ type proc struct {
 	err  error
 }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects output while goroutines write.
+type lockedBuffer = testenv.LogBuffer
 
 // start runs bin in its own process group with env added to the test's
 // environment. The group is killed when the test ends; when the test

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,23 +22,8 @@ import (
 
 const runTestSecret = "cmd-run-test-secret-0123456789"
 
-// lockedBuffer is a bytes.Buffer safe for a command's concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is a log or output destination read while goroutines write.
+type lockedBuffer = testenv.LogBuffer
 
 func testCLIEnv(vars map[string]string) (*cliEnv, *lockedBuffer, *lockedBuffer) {
 	out, errOut := &lockedBuffer{}, &lockedBuffer{}

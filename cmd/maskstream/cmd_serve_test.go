@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,25 +13,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/maskstream/maskstream/testenv"
 )
 
-// serveTestBuffer collects a command's output from several goroutines.
-type serveTestBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *serveTestBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *serveTestBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// serveTestBuffer collects output while goroutines write.
+type serveTestBuffer = testenv.LogBuffer
 
 const (
 	serveTestSecret = "serve-test-secret-0123456789"

@@ -235,7 +235,7 @@ func TestCoreSlowConsumerLog(t *testing.T) {
 		t.Errorf("Run = %v, want context.Canceled", err)
 	}
 	var line string
-	for _, l := range strings.Split(logText(&logs), "\n") {
+	for _, l := range strings.Split(logs.String(), "\n") {
 		if strings.Contains(l, "slow consumer") {
 			line = l
 			break
@@ -259,10 +259,3 @@ func (stuckLane) Deliver(ctx context.Context, _ []*connectors.Record) error {
 }
 
 func (stuckLane) Stop(context.Context) {}
-
-// logText is everything logged to b so far.
-func logText(b *logBuffer) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
