@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/time/rate"
 )
@@ -63,6 +64,9 @@ type principal struct {
 	name    string
 	scopes  scopeSet
 	limiter *rate.Limiter
+	// inflight is the mask-request body bytes this caller holds of the
+	// server's budget (takeBudget), so that one token cannot hold it all.
+	inflight atomic.Int64
 }
 
 type principalKey struct{}

@@ -42,9 +42,14 @@ func (b *heldBody) Read(p []byte) (int, error) {
 // process, so the test decides when its body arrives. length is the
 // declared Content-Length (-1: none, as chunked).
 func serveDirect(ctx context.Context, e *env, path string, body io.Reader, length int64) response {
+	return serveDirectAs(ctx, e, maskToken, path, body, length)
+}
+
+// serveDirectAs is serveDirect with another token.
+func serveDirectAs(ctx context.Context, e *env, token, path string, body io.Reader, length int64) response {
 	req := httptest.NewRequest("POST", path, body).WithContext(ctx)
 	req.ContentLength = length
-	req.Header.Set("Authorization", "Bearer "+maskToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	e.srv.Handler().ServeHTTP(rec, req)
@@ -106,13 +111,15 @@ func TestInflightBudget(t *testing.T) {
 		{"v1 chunked", "/v1/mask/customer", -1, `"code":"server_busy"`},
 		{"ifm", "/ifm/ruleset-plans/customer/mask/", 2000, `{"detail":"the server is busy`},
 	} {
-		r := serveDirect(bg, e, c.path, strings.NewReader(padded(t, 2000)), c.length)
+		// Another token: the held request's own would meet its share
+		// first (TestInflightShare).
+		r := serveDirectAs(bg, e, allToken, c.path, strings.NewReader(padded(t, 2000)), c.length)
 		if r.status != 503 || r.header.Get("Retry-After") != "1" || !strings.Contains(string(r.body), c.wantBody) || !json.Valid(r.body) {
 			t.Errorf("%s while the budget is held: %d Retry-After=%q %s; want 503, Retry-After 1 and %s", c.name, r.status, r.header.Get("Retry-After"), r.body, c.wantBody)
 		}
 	}
 	// One that fits beside the held request still runs.
-	if r := serveDirect(bg, e, "/v1/mask/customer", strings.NewReader(maskBody), int64(len(maskBody))); r.status != 200 {
+	if r := serveDirectAs(bg, e, allToken, "/v1/mask/customer", strings.NewReader(maskBody), int64(len(maskBody))); r.status != 200 {
 		t.Errorf("a request that fits beside the held one: %d %s", r.status, r.body)
 	}
 	if r := finish(); r.status != 200 {
@@ -135,7 +142,7 @@ func TestInflightBudget(t *testing.T) {
 	finish = hold(newHeldBody(padded(t, 3000), nil))
 	gone, cancel := context.WithCancel(bg)
 	cancel()
-	if r := serveDirect(gone, e, "/v1/mask/customer", strings.NewReader(padded(t, 2000)), 2000); r.status != 503 {
+	if r := serveDirectAs(gone, e, allToken, "/v1/mask/customer", strings.NewReader(padded(t, 2000)), 2000); r.status != 503 {
 		t.Fatalf("a request whose client left while waiting: %d %s", r.status, r.body)
 	}
 	if r := finish(); r.status != 200 {
@@ -172,6 +179,45 @@ func TestInflightLargerThanBudget(t *testing.T) {
 		if r := e.do("POST", "/v1/mask/customer", maskToken, body); r.status != 200 {
 			t.Fatalf("%d %s", r.status, r.body)
 		}
+	}
+}
+
+// TestInflightShare: one token's requests in flight hold at most half the
+// budget (so slow bodies from one caller cannot turn every other away);
+// beyond it that token gets 429 while another token still gets in, and a
+// token holding nothing may always send one request, however large.
+func TestInflightShare(t *testing.T) {
+	const budget = 4096
+	e := newEnv(t, func(c *httpapi.Config, _ *httpapi.Deps) {
+		c.MaxBodyBytes = budget
+		c.MaxInflightBytes = budget
+		c.MaxInflightWait = 10 * time.Millisecond
+	})
+	bg := context.Background()
+	held := newHeldBody(padded(t, 1500), nil)
+	done := make(chan response, 1)
+	go func() { done <- serveDirect(bg, e, "/v1/mask/customer", held, 1500) }()
+	<-held.started
+	// 1500 + 1000 is over the share (2048) for the same token...
+	r := serveDirect(bg, e, "/v1/mask/customer", strings.NewReader(padded(t, 1000)), 1000)
+	if r.status != 429 || r.header.Get("Retry-After") != "1" || !strings.Contains(string(r.body), "half the server's in-flight body budget") {
+		t.Errorf("same token over its share: %d Retry-After=%q %s; want 429", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	// ...and within the budget for another token.
+	if r := serveDirectAs(bg, e, allToken, "/v1/mask/customer", strings.NewReader(padded(t, 1000)), 1000); r.status != 200 {
+		t.Errorf("another token beside it: %d %s", r.status, r.body)
+	}
+	// Within the share, the same token gets in too.
+	if r := serveDirect(bg, e, "/v1/mask/customer", strings.NewReader(maskBody), int64(len(maskBody))); r.status != 200 {
+		t.Errorf("same token within its share: %d %s", r.status, r.body)
+	}
+	close(held.release)
+	if r := <-done; r.status != 200 {
+		t.Fatalf("the held request: %d %s", r.status, r.body)
+	}
+	// Holding nothing again, the token may send a body over its share.
+	if r := serveDirect(bg, e, "/v1/mask/customer", chunked(padded(t, 3000)), -1); r.status != 200 {
+		t.Errorf("a request over the share from a token holding nothing: %d %s", r.status, r.body)
 	}
 }
 

@@ -80,7 +80,7 @@ func (s *Server) mask(w http.ResponseWriter, r *http.Request, a api) {
 	if !ok {
 		return
 	}
-	defer s.inflight.release(weight)
+	defer s.giveBudget(r, weight)
 	st := statePool.Get().(*reqState)
 	defer putState(st)
 	var err error

@@ -245,7 +245,7 @@ func (s *Server) routes() http.Handler {
 	}
 
 	// maskstream's own API.
-	mux.Handle("POST /v1/mask/{name}", s.guard(v1, scopes(ScopeMask), s.maskHandler(v1)))
+	mux.Handle("POST /v1/mask/{name}", s.guardWith(v1, scopes(ScopeMask), true, s.maskHandler(v1)))
 	mux.Handle("GET /v1/rulesets", s.guard(v1, scopes(ScopeAdmin, ScopeRead, ScopeMask), http.HandlerFunc(s.v1List)))
 	mux.Handle("GET /v1/rulesets/{name}", s.guard(v1, scopes(ScopeAdmin, ScopeRead), http.HandlerFunc(s.v1Get)))
 	mux.Handle("PUT /v1/rulesets/{name}", s.guard(v1, scopes(ScopeAdmin), http.HandlerFunc(s.v1Put)))
@@ -265,7 +265,7 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("PUT /ifm/ruleset-plans/{name}"+end, s.guard(ifm, scopes(ScopeAdmin), s.ifmUpdate(false)))
 		mux.Handle("PATCH /ifm/ruleset-plans/{name}"+end, s.guard(ifm, scopes(ScopeAdmin), s.ifmUpdate(true)))
 		mux.Handle("DELETE /ifm/ruleset-plans/{name}"+end, s.guard(ifm, scopes(ScopeAdmin), http.HandlerFunc(s.ifmDelete)))
-		mux.Handle("POST /ifm/ruleset-plans/{name}/mask"+end, s.guard(ifm, scopes(ScopeMask), s.maskHandler(ifm)))
+		mux.Handle("POST /ifm/ruleset-plans/{name}/mask"+end, s.guardWith(ifm, scopes(ScopeMask), true, s.maskHandler(ifm)))
 	}
 
 	// Anything else under either API answers in that API's error shape,
