@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -268,5 +270,44 @@ func TestTypecastStringDateFormat(t *testing.T) {
 	xfKit.checkBad(t, []maskBadCase{
 		{"input format without format", "type: typecast\ntypecast_as: string\ninput_date_format: '%Y'", "3:20", "needs date_format"},
 		{"bad format on string", "type: typecast\ntypecast_as: string\ndate_format: '%Q.%f'", "3:14", "takes no fraction"},
+	})
+}
+
+// FuzzTypecastInteger checks xfToInteger against exact rational arithmetic
+// (math/big.Rat) on every JSON number whose exponent Rat can afford: a
+// whole value gives its digits, anything else an error.
+func FuzzTypecastInteger(f *testing.F) {
+	for _, s := range []string{"4.000", "-7.9", "1e3", "100e-2", "0.05e2", "-0.0", "1.5e309", "1e308", "12345678901234567890.0", "0E+5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !isJSONNumber(s) || len(s) > 400 {
+			return
+		}
+		mant, exp, _ := strings.Cut(strings.ToLower(s), "e")
+		if e, err := strconv.Atoi(exp); exp != "" && (err != nil || e > 400 || e < -400) {
+			return // Rat would spell it out; TestTypecastInteger covers these
+		}
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("big.Rat cannot read JSON number %q", s)
+		}
+		got, err := xfToInteger(Num(s))
+		plain := exp == "" && !strings.Contains(mant, ".")
+		want := r.Num().String()
+		switch {
+		case !r.IsInt():
+			if err == nil {
+				t.Fatalf("%q has a fraction but gave %q", s, got.S)
+			}
+		case !plain && len(strings.TrimPrefix(want, "-")) > xfMaxExpandedDigits:
+			if err == nil {
+				t.Fatalf("%q spells %d digits but gave no error", s, len(want))
+			}
+		case err != nil:
+			t.Fatalf("%q is whole (%s) but gave %v", s, want, err)
+		case got.S != want:
+			t.Fatalf("%q gave %q, want %q", s, got.S, want)
+		}
 	})
 }
