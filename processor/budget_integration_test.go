@@ -71,6 +71,13 @@ func TestKafkaSinkOutageByteBudget(t *testing.T) {
 		t.Errorf("the route held %d records of %d bytes during the outage, more than its %d-byte budget allows (%d)", most, recordSize, budget, bound)
 	}
 	t.Logf("held at most %d records during the outage (bound %d)", most, bound)
+	// Operators see it as maskstream_inflight_bytes: near the budget, and
+	// never above it by more than the lanes' one record each.
+	gauge := e.metrics.InflightBytes.WithLabelValues(cfg.Name)
+	waitFor(t, 10*time.Second, "inflight_bytes to show the held records", func() bool { return counterValue(gauge) > 0 })
+	if got, most := counterValue(gauge), float64(budget+2*partitions*(recordSize+1024)); got > most {
+		t.Errorf("inflight_bytes = %.0f during the outage, more than the budget and the lanes' one record each (%.0f)", got, most)
+	}
 	down.Store(false)
 
 	out := consume(t, k, "people.masked", n, 120*time.Second, kgo.FetchMaxBytes(64<<20))

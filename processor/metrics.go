@@ -34,6 +34,9 @@ type Metrics struct {
 	ConsumerLag  *prometheus.GaugeVec     // {route,topic,partition}
 	FieldsMasked *prometheus.CounterVec   // {ruleset,rule}
 	Reloads      *prometheus.CounterVec   // {result}
+	// InflightBytes is the bytes a route's lanes hold of lanes.max_bytes
+	// (sampled every few seconds): at the limit, the source waits.
+	InflightBytes *prometheus.GaugeVec // {route}
 }
 
 // NewMetrics registers the processor's metrics on reg. A nil reg gives
@@ -81,6 +84,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Namespace: Namespace, Name: "ruleset_reloads_total",
 			Help: "Ruleset reloads, by result.",
 		}, []string{"result"}),
+		InflightBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "inflight_bytes",
+			Help: "Bytes a route's lanes hold (records queued, being masked or awaiting the sink's ack), of lanes.max_bytes.",
+		}, []string{"route"}),
 	}
 	if reg != nil {
 		if err := m.register(reg); err != nil {
@@ -105,6 +112,7 @@ func (m *Metrics) register(reg prometheus.Registerer) error {
 	m.ConsumerLag = register(reg, m.ConsumerLag, &errs)
 	m.FieldsMasked = register(reg, m.FieldsMasked, &errs)
 	m.Reloads = register(reg, m.Reloads, &errs)
+	m.InflightBytes = register(reg, m.InflightBytes, &errs)
 	return errors.Join(errs...)
 }
 
@@ -128,6 +136,7 @@ type routeMetrics struct {
 	mask, e2e   prometheus.Observer
 	deadLetters *prometheus.CounterVec
 	lag         *prometheus.GaugeVec
+	inflight    prometheus.Gauge
 	route       string
 }
 
@@ -146,5 +155,6 @@ func (m *Metrics) forRoute(name string) *routeMetrics {
 		e2e:         m.EndToEnd.WithLabelValues(name),
 		deadLetters: m.DeadLetters,
 		lag:         m.ConsumerLag,
+		inflight:    m.InflightBytes.WithLabelValues(name),
 	}
 }

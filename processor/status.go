@@ -158,6 +158,7 @@ func (r *Route) poll(ctx context.Context) {
 			for _, l := range labels {
 				r.met.lag.Delete(l)
 			}
+			r.met.inflight.Set(0)
 			return
 		case now := <-rates.C:
 			in, out := r.stats.in.Load(), r.stats.out.Load()
@@ -167,6 +168,7 @@ func (r *Route) poll(ctx context.Context) {
 			r.stats.outRate = float64(out-lastOut) / secs
 			r.stats.mu.Unlock()
 			lastIn, lastOut, last = in, out, now
+			r.met.inflight.Set(float64(r.budget.used.Load()))
 		case <-lagEvery.C:
 			if lr != nil {
 				labels = r.pollLag(ctx, lr, labels)
