@@ -138,6 +138,19 @@ type Preflighter interface {
 	Preflight(ctx context.Context) error
 }
 
+// PartitionCounter is implemented by connectors whose destinations or
+// sources are partitioned (Kafka): it says how many partitions each named
+// topic has, leaving out the topics it could not learn about.
+type PartitionCounter interface {
+	PartitionCounts(ctx context.Context, topics []string) (map[string]int, error)
+}
+
+// TopicLister is implemented by sources that read a fixed list of topics
+// (not a pattern): the topics, known before any record.
+type TopicLister interface {
+	ListedTopics() []string
+}
+
 // PartitionLag is how far a consumer is behind on one partition.
 type PartitionLag struct {
 	Topic     string

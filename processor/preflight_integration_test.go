@@ -69,3 +69,62 @@ func TestSinkPreflight(t *testing.T) {
 		t.Errorf("the route read %d records before its sink was known to work, want 0", in)
 	}
 }
+
+// TestKeepPartitionPreflight: a keep_partition route whose output topic
+// has fewer partitions than its source fails at start, naming both topics
+// and the partitions it needs, and reads nothing; with enough partitions
+// it runs.
+func TestKeepPartitionPreflight(t *testing.T) {
+	e := newEnv(t, 0, 0)
+	k := testenv.StartKafka(t)
+	ctx := context.Background()
+	if err := k.CreateTopics(ctx, 4, "kp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.CreateTopics(ctx, 1, "kp.masked"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.CreateTopics(ctx, 4, "kp.wide"); err != nil {
+		t.Fatal(err)
+	}
+	produce(t, kafkaClient(t, k, manualPartitioner()), people("kp", 0, 8, 4)...)
+	for _, tc := range []struct{ to, want string }{
+		{"{topic}.masked", "keep_partition: topic kp has 4 partitions but its output kp.masked has 1, so records of partitions 1 to 3 could only be dead letters: give kp.masked at least 4 partitions"},
+		{"{topic}.wide", ""},
+	} {
+		t.Run(tc.to, func(t *testing.T) {
+			cfg := e.routeConfig("kp", "people")
+			kafkaRoute(t, k, &cfg, []string{"kp"}, "g-"+tc.to)
+			cfg.Sink = kafkaSink(t, k)
+			cfg.KeepPartition = true
+			cfg.Topic = mustTemplate(tc.to)
+			r, err := processor.NewRoute(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- r.Run(rctx) }()
+			if tc.want == "" {
+				waitFor(t, 30*time.Second, "the route to mask every record", func() bool { return r.Status().RecordsOut == 8 })
+				cancel()
+				if err := <-done; err != nil {
+					t.Fatalf("Run = %v", err)
+				}
+				return
+			}
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("Run = %v, want %q", err, tc.want)
+				}
+			case <-rctx.Done():
+				t.Fatal("the route did not fail at start")
+			}
+			if in := r.Status().RecordsIn; in != 0 {
+				t.Errorf("the route read %d records, want 0", in)
+			}
+		})
+	}
+}

@@ -307,7 +307,52 @@ func (r *Route) preflight(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	return r.checkKeepPartition(ctx)
+}
+
+// checkKeepPartition refuses a keep_partition route whose output topic has
+// fewer partitions than its source topic: every record of a partition the
+// output lacks would be a dead letter. Only what is known before any
+// record is checked (a topic list, outputs named without {partition});
+// an answer the cluster cannot give is left to the sink's own check.
+func (r *Route) checkKeepPartition(ctx context.Context) error {
+	if !r.cfg.KeepPartition || r.cfg.Topic.UsesPartition() {
+		return nil
+	}
+	src, ok := r.cfg.Source.(interface {
+		connectors.TopicLister
+		connectors.PartitionCounter
+	})
+	sink, sok := r.cfg.Sink.(connectors.PartitionCounter)
+	if !ok || !sok {
+		return nil
+	}
+	topics := src.ListedTopics()
+	if len(topics) == 0 {
+		return nil
+	}
+	in, err := src.PartitionCounts(ctx, topics)
+	if err != nil {
+		r.log.Debug("could not count the source's partitions for keep_partition", "err", err)
+		return nil
+	}
+	dests := make([]string, len(topics))
+	for i, t := range topics {
+		dests[i] = r.cfg.Topic.Expand(t, 0)
+	}
+	out, err := sink.PartitionCounts(ctx, dests)
+	if err != nil {
+		r.log.Debug("could not count the output's partitions for keep_partition", "err", err)
+		return nil
+	}
+	var errs []error
+	for i, t := range topics {
+		n, m := in[t], out[dests[i]]
+		if n > 0 && m > 0 && m < n {
+			errs = append(errs, fmt.Errorf("keep_partition: topic %s has %d partitions but its output %s has %d, so records of partitions %d to %d could only be dead letters: give %s at least %d partitions, or drop keep_partition", t, n, dests[i], m, m, n-1, dests[i], n))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // closeConnectors closes the sinks (flushing what is in flight), then the

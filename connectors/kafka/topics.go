@@ -147,3 +147,43 @@ func warnRegexMatchesNothing(ctx context.Context, cl *kgo.Client, cfg SourceConf
 	logger.Warn("kafka: topic_regex matches no topic on the cluster; the route reads nothing until a matching topic is created (it is found at the next metadata refresh): check the pattern (Go regexp, case-sensitive, unanchored unless it uses ^ and $)",
 		"topic_regex", cfg.TopicRegex, "topics_on_cluster", len(topics))
 }
+
+// askPartitionCounts asks the cluster how many partitions each topic has;
+// topics it does not know, or could not answer for, are left out.
+func askPartitionCounts(ctx context.Context, adm *kadm.Client, topics []string) (map[string]int, error) {
+	mctx, cancel := context.WithTimeout(ctx, limitLookupTimeout)
+	defer cancel()
+	details, err := adm.ListTopics(mctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: listing topics: %w", err)
+	}
+	out := make(map[string]int, len(details))
+	for name, d := range details {
+		if d.Err == nil && len(d.Partitions) > 0 {
+			out[name] = len(d.Partitions)
+		}
+	}
+	return out, nil
+}
+
+// PartitionCounts implements connectors.PartitionCounter.
+func (s *Source) PartitionCounts(ctx context.Context, topics []string) (map[string]int, error) {
+	return askPartitionCounts(ctx, s.adm, topics)
+}
+
+// ListedTopics implements connectors.TopicLister: the topics list, or nil
+// under topic_regex.
+func (s *Source) ListedTopics() []string { return slices.Clone(s.cfg.Topics) }
+
+// PartitionCounts implements connectors.PartitionCounter.
+func (s *TxnSource) PartitionCounts(ctx context.Context, topics []string) (map[string]int, error) {
+	return askPartitionCounts(ctx, s.adm, topics)
+}
+
+// ListedTopics implements connectors.TopicLister.
+func (s *TxnSource) ListedTopics() []string { return slices.Clone(s.cfg.Topics) }
+
+// PartitionCounts implements connectors.PartitionCounter.
+func (s *Sink) PartitionCounts(ctx context.Context, topics []string) (map[string]int, error) {
+	return askPartitionCounts(ctx, kadm.NewClient(s.cl), topics)
+}
