@@ -178,7 +178,8 @@ func (s *CoreSink) send(batch []coreEntry) bool {
 	for {
 		kept := batch[:0]
 		var err error
-		for _, e := range batch {
+	publish:
+		for i, e := range batch {
 			perr := s.nc.PublishMsg(e.msg)
 			switch {
 			case perr == nil:
@@ -186,10 +187,12 @@ func (s *CoreSink) send(batch []coreEntry) bool {
 			case errors.Is(perr, natsgo.ErrMaxPayload) || errors.Is(perr, natsgo.ErrBadSubject) || errors.Is(perr, natsgo.ErrBadHeaderMsg):
 				s.finish(e, fmt.Errorf("nats: publishing to %s: %w: %w", e.msg.Subject, connectors.ErrPermanent, perr))
 			default:
-				kept = append(kept, e)
-				if err == nil {
-					err = perr
-				}
+				// Publish nothing after a failure: were the connection
+				// back for the rest, they would reach the server ahead
+				// of this one and of its retry, out of order.
+				kept = append(kept, batch[i:]...)
+				err = perr
+				break publish
 			}
 		}
 		batch = kept
