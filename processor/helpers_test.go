@@ -430,3 +430,32 @@ func counterValue(c prometheus.Metric) float64 {
 	}
 	return m.GetGauge().GetValue()
 }
+
+// failsAtStart runs a route built from cfg and checks that it fails
+// before reading any record, with an error containing every one of wants;
+// it returns that error for further checks.
+func failsAtStart(t *testing.T, cfg processor.RouteConfig, wants ...string) error {
+	t.Helper()
+	r, err := processor.NewRoute(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		t.Fatalf("the route did not fail at start; want an error with %q", wants)
+	}
+	for _, w := range wants {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Fatalf("Run = %v, want an error with %q", err, wants)
+		}
+	}
+	if in := r.Status().RecordsIn; in != 0 {
+		t.Errorf("the route read %d records before failing, want 0", in)
+	}
+	return err
+}

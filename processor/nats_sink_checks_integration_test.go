@@ -104,25 +104,7 @@ func TestJetStreamSinkWithoutStream(t *testing.T) {
 	cfg.DeadLetter = jsSink(t, n)
 	cfg.Topic = mustTemplate("nostream.x")
 	cfg.DeadLetterTopic = mustTemplate("dlq.nostream")
-	r, err := processor.NewRoute(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- r.Run(rctx) }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "sink") || !strings.Contains(err.Error(), "subject nostream.x") {
-			t.Fatalf("Run = %v, want the sink refused for subject nostream.x", err)
-		}
-	case <-rctx.Done():
-		t.Fatal("the route did not fail on a sink subject no stream takes")
-	}
-	if in := r.Status().RecordsIn; in != 0 {
-		t.Errorf("the route read %d records before its sink was known to work, want 0", in)
-	}
+	failsAtStart(t, cfg, "sink", "subject nostream.x")
 }
 
 // TestSinkRetryingInStatus: a route whose sink stream is full and

@@ -2,7 +2,6 @@ package processor_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/maskstream/maskstream/connectors/kafka"
-	"github.com/maskstream/maskstream/processor"
 	"github.com/maskstream/maskstream/testenv"
 )
 
@@ -49,25 +47,7 @@ func TestSinkPreflight(t *testing.T) {
 	cfg := e.routeConfig("people", "people")
 	kafkaRoute(t, prod, &cfg, []string{"people"}, "g-preflight")
 	cfg.Sink, cfg.DeadLetter = sink, sink
-	r, err := processor.NewRoute(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "sink") || !strings.Contains(err.Error(), "check the credentials") {
-			t.Fatalf("Run = %v, want the sink's refusal saying to check the credentials", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("the route did not fail on a sink that refuses its credentials")
-	}
-	if in := r.Status().RecordsIn; in != 0 {
-		t.Errorf("the route read %d records before its sink was known to work, want 0", in)
-	}
+	failsAtStart(t, cfg, "sink", "check the credentials")
 }
 
 // TestKeepPartitionPreflight: a keep_partition route whose output topic
@@ -98,33 +78,12 @@ func TestKeepPartitionPreflight(t *testing.T) {
 			cfg.Sink = kafkaSink(t, k)
 			cfg.KeepPartition = true
 			cfg.Topic = mustTemplate(tc.to)
-			r, err := processor.NewRoute(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- r.Run(rctx) }()
-			if tc.want == "" {
-				waitFor(t, 30*time.Second, "the route to mask every record", func() bool { return r.Status().RecordsOut == 8 })
-				cancel()
-				if err := <-done; err != nil {
-					t.Fatalf("Run = %v", err)
-				}
+			if tc.want != "" {
+				failsAtStart(t, cfg, tc.want)
 				return
 			}
-			select {
-			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), tc.want) {
-					t.Fatalf("Run = %v, want %q", err, tc.want)
-				}
-			case <-rctx.Done():
-				t.Fatal("the route did not fail at start")
-			}
-			if in := r.Status().RecordsIn; in != 0 {
-				t.Errorf("the route read %d records, want 0", in)
-			}
+			rn := e.start(cfg)
+			waitFor(t, 30*time.Second, "the route to mask every record", func() bool { return rn.route.Status().RecordsOut == 8 })
 		})
 	}
 }

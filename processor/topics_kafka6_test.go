@@ -10,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/maskstream/maskstream/connectors/kafka"
-	"github.com/maskstream/maskstream/processor"
 	"github.com/maskstream/maskstream/testenv"
 )
 
@@ -60,27 +59,9 @@ func TestKafkaRouteMissingTopicFailsAtStart(t *testing.T) {
 	cfg.Sink = sink
 	cfg.Topic = mustTemplate("people.masked")
 	cfg.DeadLetterTopic = mustTemplate("people.dlq")
-	r, err := processor.NewRoute(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "sink") || !strings.Contains(err.Error(), "create topic people.masked") {
-			t.Fatalf("Run = %v, want the sink's error saying to create topic people.masked", err)
-		}
-		if strings.Contains(err.Error(), "people.dlq") {
-			t.Errorf("Run = %v, which names people.dlq although it exists", err)
-		}
-	case <-ctx.Done():
-		t.Fatal("the route did not fail at start on a missing output topic")
-	}
-	if in := r.Status().RecordsIn; in != 0 {
-		t.Errorf("the route read %d records before failing, want 0", in)
+	err = failsAtStart(t, cfg, "sink", "create topic people.masked")
+	if strings.Contains(err.Error(), "people.dlq") {
+		t.Errorf("Run = %v, which names people.dlq although it exists", err)
 	}
 }
 
