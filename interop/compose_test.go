@@ -37,6 +37,9 @@ type composeService struct {
 	Volumes     []yaml.Node `yaml:"volumes"`
 	DependsOn   any         `yaml:"depends_on"`
 	Ports       []string    `yaml:"ports"`
+	// StopGracePeriod is how long Docker waits after SIGTERM before
+	// SIGKILL (10s when unset).
+	StopGracePeriod string `yaml:"stop_grace_period"`
 }
 
 // mount is one volume of a service: a bind mount (Bind, Source relative to
@@ -433,6 +436,25 @@ func TestComposeMaskstreamConfig(t *testing.T) {
 		}
 	}
 	doc["data_dir"] = t.TempDir()
+
+	// A stop may take twice drain_timeout plus 10 s (docs/config.md);
+	// Docker's SIGKILL before that turns a clean drain into redeliveries.
+	drain := 30 * time.Second
+	if d, _ := doc["drain_timeout"].(string); d != "" {
+		if drain, err = time.ParseDuration(d); err != nil {
+			t.Fatalf("drain_timeout %q: %v", d, err)
+		}
+	}
+	grace := 10 * time.Second
+	if g := c.Services["maskstream"].StopGracePeriod; g != "" {
+		if grace, err = time.ParseDuration(g); err != nil {
+			t.Fatalf("stop_grace_period %q: %v", g, err)
+		}
+	}
+	if need := 2*drain + 10*time.Second; grace < need {
+		t.Errorf("the maskstream service's stop_grace_period is %s; a stop with drain_timeout %s may take %s, so Docker would kill it mid-drain", grace, drain, need)
+	}
+
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)

@@ -141,7 +141,7 @@ func (l *lane) stop(ctx context.Context) {
 	abandoned := append(l.ring.abandon(), l.leftover...)
 	if len(abandoned) > 0 {
 		l.r.cfg.Source.Abandon(abandoned)
-		l.r.log.Info("lane gave records back to the source (core NATS drops them)", "topic", l.id.Topic, "partition", l.id.Partition, "records", len(abandoned))
+		l.r.log.Info("lane gave unfinished records back to the source", "topic", l.id.Topic, "partition", l.id.Partition, "records", len(abandoned))
 	}
 	// Whatever the lane still holds (abandoned, left over, or a chunk a
 	// worker was masking) is no longer the route's to wait for.

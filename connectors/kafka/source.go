@@ -347,9 +347,13 @@ func (s *Source) Ack(_ context.Context, recs []*connectors.Record) error {
 	return nil
 }
 
-// Abandon does nothing: abandoned records are not marked, so they are not
+// Abandon only logs: abandoned records are not marked, so they are not
 // committed and the partition's next owner reads them again.
-func (s *Source) Abandon([]*connectors.Record) {}
+func (s *Source) Abandon(recs []*connectors.Record) {
+	if len(recs) > 0 {
+		s.logger.Info("kafka: unfinished records are not committed; the group reads them again from the last commit", "records", len(recs))
+	}
+}
 
 // Close leaves the group and closes the client. Run must have returned.
 func (s *Source) Close() error {

@@ -316,9 +316,13 @@ func (s *TxnSource) Ack(_ context.Context, recs []*connectors.Record) error {
 	return nil
 }
 
-// Abandon does nothing: the batch is then not fully acked, so its
+// Abandon only logs: the batch is then not fully acked, so its
 // transaction aborts and the records are read again.
-func (s *TxnSource) Abandon([]*connectors.Record) {}
+func (s *TxnSource) Abandon(recs []*connectors.Record) {
+	if len(recs) > 0 {
+		s.logger.Info("kafka: unfinished records abort their transaction; the group reads them again from the last commit", "records", len(recs))
+	}
+}
 
 // Close leaves the group and closes the client the paired Sink uses:
 // close the Sink first. Run must have returned.

@@ -194,8 +194,13 @@ func (s *CoreSource) record(m *natsgo.Msg) *connectors.Record {
 // Ack does nothing: core NATS has no acknowledgements.
 func (s *CoreSource) Ack(context.Context, []*connectors.Record) error { return nil }
 
-// Abandon does nothing: core NATS cannot redeliver.
-func (s *CoreSource) Abandon([]*connectors.Record) {}
+// Abandon only logs: core NATS cannot redeliver, so the messages are lost
+// (the at-most-once contract of a core subject source).
+func (s *CoreSource) Abandon(recs []*connectors.Record) {
+	if len(recs) > 0 {
+		s.logger.Warn("nats: core NATS cannot deliver again: unfinished messages dropped at stop (core subjects are at-most-once; use a JetStream source to keep them)", "messages", len(recs))
+	}
+}
 
 // Close closes the connection.
 func (s *CoreSource) Close() error {

@@ -78,3 +78,35 @@ func TestCloseIsNotAnOutage(t *testing.T) {
 	n.Shutdown()
 	waitFor(t, "the outage to be logged", func() bool { return logs.count(reconnecting) == 1 })
 }
+
+// TestCoreAbandonSaysDropped: a core subject cannot deliver again, so
+// giving messages back at a stop past its deadline must say they are
+// lost, not leave the operator to think they come back.
+func TestCoreAbandonSaysDropped(t *testing.T) {
+	n := testenv.StartNATS(t)
+	var logs logBuffer
+	src, err := nats.NewCoreSource(n.ServerConfig(), nats.CoreSourceConfig{Subject: "gone.core"}, logs.logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for _, tc := range []struct {
+		name string
+		recs []*connectors.Record
+		want int
+	}{
+		{"nothing held", nil, 0},
+		{"three held", []*connectors.Record{{}, {}, {}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := logs.count("messages dropped at stop")
+			src.Abandon(tc.recs)
+			if got := logs.count("messages dropped at stop") - before; got != tc.want {
+				t.Fatalf("%d drop lines, want %d; log:\n%s", got, tc.want, logs.String())
+			}
+			if tc.want > 0 && !strings.Contains(logs.String(), "messages=3") {
+				t.Errorf("the drop line does not count the messages; log:\n%s", logs.String())
+			}
+		})
+	}
+}
