@@ -71,6 +71,7 @@ func New(cfg *config.Config, deps Deps) (*Processor, error) {
 		}
 	}
 	p := &Processor{metrics: met, log: deps.Logger}
+	var inUse []string
 	for _, rc := range cfg.Routes {
 		r, err := newRouteFromConfig(cfg, rc, &deps, met)
 		if err != nil {
@@ -78,6 +79,13 @@ func New(cfg *config.Config, deps Deps) (*Processor, error) {
 			return nil, err
 		}
 		p.routes = append(p.routes, r)
+		inUse = append(inUse, rc.Ruleset)
+	}
+	if l, ok := deps.Rulesets.(RulesetLister); ok && deps.Registerer != nil {
+		if err := RegisterRulesetHealth(deps.Registerer, l, inUse); err != nil {
+			p.close()
+			return nil, fmt.Errorf("processor: registering metrics: %w", err)
+		}
 	}
 	return p, nil
 }

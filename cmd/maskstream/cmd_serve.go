@@ -244,10 +244,14 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The processor's metrics without a processor: only the reload
-	// counter gets series (both results at 0), so the reload-failed alert
-	// works for serve as for run; the per-route families stay empty.
+	// counter (both results at 0) and ruleset_healthy get series, so the
+	// reload-failed alert works for serve as for run; the per-route
+	// families stay empty.
 	metrics, err := processor.NewMetrics(reg)
 	if err != nil {
+		return err
+	}
+	if err := processor.RegisterRulesetHealth(reg, store, nil); err != nil {
 		return err
 	}
 	src := status.SourceFunc(func() status.Snapshot {

@@ -292,6 +292,10 @@ func TestServeMetricsAtZero(t *testing.T) {
 			t.Errorf("%s = %q, want 0 on a fresh server", series, v)
 		}
 	}
+	// The gauge the reload-failed alert also reads (1: the file loaded).
+	if v := serveMetric(t, base, `maskstream_ruleset_healthy{ruleset="people"}`); v != "1" {
+		t.Errorf("maskstream_ruleset_healthy{ruleset=\"people\"} = %q, want 1", v)
+	}
 	// The catch-all patterns are labelled "unmatched", never by pattern.
 	if v := serveMetric(t, base, `maskstream_http_requests_total{code="500",route="/v1/"}`); v != "" {
 		t.Errorf("a catch-all pattern has its own series: %s", v)
