@@ -59,6 +59,10 @@ var (
 	// keeping them gives the secret typed without them other masked
 	// values, so records stop joining up with no error anywhere.
 	ErrSecretSpace = errors.New("engine: the run secret starts or ends with a space or a tab; remove them, so that it masks like the same secret given elsewhere without them")
+	// ErrSecretInvisible: a byte order mark or a zero-width character at
+	// either end (Notepad and Windows PowerShell start a UTF-8 file with
+	// U+FEFF). Refused, not dropped, for the reasons of ErrSecretSpace.
+	ErrSecretInvisible = errors.New("engine: the run secret starts or ends with an invisible character (a byte order mark, U+FEFF, or a zero-width space); save the secret file as UTF-8 without a byte order mark, or remove the character")
 	// ErrSecretExport: a shell line such as `export NAME=value` pasted
 	// into a secret file.
 	ErrSecretExport = errors.New(`engine: the run secret starts with "export ", as a shell line does; keep only the value after NAME= (and drop the quotes around it, if any)`)
@@ -70,8 +74,9 @@ var (
 // file, or an environment variable filled from one (a Kubernetes secret
 // keeps the file's last newline), must mask as the same secret typed
 // without it, or instances fed from different sources stop joining up.
-// Other blanks around it, and a leading "export ", are refused rather than
-// dropped (ErrSecretSpace, ErrSecretExport); '=' and quotes are kept, as
+// Other blanks or invisible characters around it, and a leading "export ",
+// are refused rather than dropped (ErrSecretSpace, ErrSecretInvisible,
+// ErrSecretExport); '=' and quotes are kept, as
 // a base64 secret ends with '='.
 func NewSecret(secret string) (*Secret, error) {
 	secret = strings.TrimRight(secret, "\r\n")
@@ -107,6 +112,9 @@ func checkSecretText(secret string) error {
 	last, _ := utf8.DecodeLastRuneInString(secret)
 	if unicode.IsSpace(first) || unicode.IsSpace(last) {
 		return ErrSecretSpace
+	}
+	if unicode.Is(unicode.Cf, first) || unicode.Is(unicode.Cf, last) {
+		return ErrSecretInvisible
 	}
 	if strings.HasPrefix(secret, "export ") || strings.HasPrefix(secret, "export\t") {
 		return ErrSecretExport

@@ -22,6 +22,8 @@ func TestNewSecretRefusesMistakes(t *testing.T) {
 		{"leading tab", "\t" + s, ErrSecretSpace},
 		{"leading newline", "\n" + s, ErrSecretSpace},
 		{"no-break space", s + "\u00a0", ErrSecretSpace},
+		{"byte order mark", "\ufeff" + s + "\r\n", ErrSecretInvisible},
+		{"zero-width space at the end", s + "\u200b", ErrSecretInvisible},
 		{"only spaces", strings.Repeat(" ", 20), ErrSecretBlank},
 		{"only tabs and a newline", "\t\t\t\n", ErrSecretBlank},
 		{"export line", "export MASKSTREAM_RUN_SECRET=" + s, ErrSecretExport},
@@ -43,6 +45,7 @@ func TestNewSecretRefusesMistakes(t *testing.T) {
 		"exported-" + s,                  // a word that only starts like export
 		"a secret with spaces inside it", // inner blanks are its own
 		s + "\r\n",
+		"a\u200bsecret-with-an-inner-zero-width-space", // inside, it is its own
 	} {
 		if _, err := NewSecret(ok); err != nil {
 			t.Errorf("NewSecret refused a good secret: %v", err)
