@@ -267,7 +267,13 @@ type HTTP struct {
 	// request waits briefly, then gets 503 with Retry-After. Load sets
 	// DefaultMaxInflightBytes when the file leaves it out.
 	MaxInflightBytes int
-	Pos              Pos
+	// PublicURL (public_url) is the http(s)://host[:port][/prefix]
+	// clients reach the server at, when a proxy in front (a
+	// TLS-terminating ingress) makes it differ from what the server sees;
+	// it is the start of every url the API answers with. Empty: taken
+	// from each request.
+	PublicURL string
+	Pos       Pos
 }
 
 // ServerTLS is the HTTP server's certificate.

@@ -2,9 +2,10 @@ package httpapi
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -92,9 +93,10 @@ type Config struct {
 	IdleTimeout       time.Duration
 	ShutdownTimeout   time.Duration
 
-	// PublicURL is the scheme://host[:port] clients reach the server at,
-	// used in the url fields of responses. By default it is taken from
-	// the request's Host header.
+	// PublicURL is the http(s)://host[:port][/prefix] clients reach the
+	// server at, the start of the url fields of responses: set it behind
+	// a TLS-terminating proxy. By default they take the request's scheme
+	// and Host header.
 	PublicURL string
 }
 
@@ -216,19 +218,19 @@ func (c Config) validate(d Deps) error {
 	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("httpapi: tls needs both cert_file and key_file"))
 	}
-	if c.PublicURL != "" {
-		if _, _, ok := cutScheme(c.PublicURL); !ok {
-			errs = append(errs, fmt.Errorf("httpapi: public URL %q must start with http:// or https://", c.PublicURL))
-		}
+	if c.PublicURL != "" && !validPublicURL(c.PublicURL) {
+		// Not quoted: a URL given with a user or a query may hold a
+		// credential.
+		errs = append(errs, errors.New("httpapi: the public URL must be http:// or https://, a host, an optional port and path prefix, and no user, query or fragment, such as https://masking.example.com"))
 	}
 	return errors.Join(errs...)
 }
 
-func cutScheme(u string) (scheme, rest string, ok bool) {
-	for _, s := range []string{"http", "https"} {
-		if len(u) > len(s)+3 && u[:len(s)+3] == s+"://" {
-			return s, u[len(s)+3:], true
-		}
-	}
-	return "", "", false
+// validPublicURL reports whether u can start the url fields of answers:
+// the API appends its paths to it.
+func validPublicURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Hostname() != "" &&
+		!strings.HasSuffix(p.Host, ":") && p.User == nil && p.RawQuery == "" && !p.ForceQuery &&
+		!strings.ContainsAny(u, "# \t\r\n")
 }

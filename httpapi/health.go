@@ -54,6 +54,7 @@ DataMasque in-flight API (bearer token):
   PATCH  /ifm/ruleset-plans/{name}/             change a plan           scope admin
   DELETE /ifm/ruleset-plans/{name}/             delete a plan           scope admin
   POST   /ifm/ruleset-plans/{name}/mask/        mask records            scope mask
+  POST   /api/auth/jwt/login/                   501: no login here; use a bearer token
 `
 
 func writeText(w http.ResponseWriter, status int, body string) {

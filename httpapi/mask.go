@@ -219,7 +219,7 @@ func decodeMaskRequest(a api, body []byte, ms []member) (maskRequest, error) {
 			}
 			lvl, ok := rulesets.NormalizeLogLevel(str)
 			if !ok {
-				return req, &fieldError{m.val.start, "field log_level must be debug, info, warning or error"}
+				return req, &fieldError{m.val.start, "field log_level must be debug, info, warning, error or critical"}
 			}
 			req.logLevel = lvl
 		case "disable_instance_secret":

@@ -196,7 +196,10 @@ func TestMaskRequestFields(t *testing.T) {
 		{"missing data ifm", "/ifm/ruleset-plans/customer/mask/", `{"request_id":"x"}`, 422, "field data is required"},
 		{"data not array", "/ifm/ruleset-plans/customer/mask/", `{"data":{"a":1}}`, 422, "must be an array of records, not an object"},
 		{"request_id type", "/ifm/ruleset-plans/customer/mask/", `{"data":[],"request_id":5}`, 422, "request_id must be a string"},
-		{"log_level value", "/ifm/ruleset-plans/customer/mask/", `{"data":[],"log_level":"loud"}`, 422, "log_level must be debug"},
+		{"log_level value", "/ifm/ruleset-plans/customer/mask/", `{"data":[],"log_level":"loud"}`, 422, "log_level must be debug, info, warning, error or critical"},
+		{"log_level CRITICAL", "/ifm/ruleset-plans/customer/mask/", `{"data":[{"name":"Ann"}],"log_level":"CRITICAL"}`, 200, `"logs":[],"data":[{"name":"REDACTED"}]`},
+		// A soft failure's error logs come at every level (docs/http-api.md).
+		{"log_level critical soft failure", "/ifm/ruleset-plans/strict/mask/", `{"data":[{"name":"Ann"}],"log_level":"critical"}`, 400, `"logs":[{"log_level":"error"`},
 		{"disable_instance_secret type", "/ifm/ruleset-plans/customer/mask/", `{"data":[],"disable_instance_secret":"yes"}`, 422, "must be a boolean"},
 		{"disable_instance_secret on v1", "/v1/mask/customer", `{"data":[],"disable_instance_secret":true}`, 400, "unknown field"},
 		{"ai_engine_url", "/ifm/ruleset-plans/customer/mask/", `{"data":[],"ai_engine_url":"http://x"}`, 422, "not supported"},

@@ -112,6 +112,35 @@ func TestDataMasqueRoundTrip(t *testing.T) {
 	}
 }
 
+// TestPublicURL: behind a TLS-terminating proxy the server sees plain
+// HTTP on its own address; Config.PublicURL is what every url and
+// Location it answers with starts with.
+func TestPublicURL(t *testing.T) {
+	e := newEnv(t, func(c *httpapi.Config, _ *httpapi.Deps) { c.PublicURL = "https://masking.example.com/" })
+	r := e.do("POST", "/ifm/ruleset-plans/", adminToken, map[string]any{"name": "orders", "ruleset_yaml": customerYAML})
+	const want = "https://masking.example.com/ifm/ruleset-plans/orders/"
+	if r.status != 201 || r.json(t)["url"] != want || r.header.Get("Location") != want {
+		t.Fatalf("create: %d Location %q: %s", r.status, r.header.Get("Location"), r.body)
+	}
+	r = e.do("GET", "/ifm/ruleset-plans/", readToken, nil)
+	for _, it := range r.json(t)["items"].([]any) {
+		p := it.(map[string]any)
+		if p["url"] != "https://masking.example.com/ifm/ruleset-plans/"+p["name"].(string)+"/" {
+			t.Errorf("listed plan url %v", p["url"])
+		}
+	}
+	r = e.do("PUT", "/v1/rulesets/people", adminToken, customerYAML)
+	if u, _ := r.json(t)["url"].(string); !strings.HasPrefix(u, "https://masking.example.com/v1/mask/people") {
+		t.Errorf("v1 upload url %q", u)
+	}
+	for _, bad := range []string{"masking.example.com", "ftp://masking.example.com", "https://", "https://user:hunter2@masking.example.com", "https://masking.example.com/?token=hunter2", "https://masking.example.com/#x"} {
+		_, err := httpapi.New(httpapi.Config{PublicURL: bad}, httpapi.Deps{Store: newStore(t), Secret: testSecretValue()})
+		if err == nil || !strings.Contains(err.Error(), "public URL") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("public URL %q: %v", bad, err)
+		}
+	}
+}
+
 func TestPlanBodyStrictness(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct {
@@ -131,6 +160,9 @@ func TestPlanBodyStrictness(t *testing.T) {
 		{"POST", "/ifm/ruleset-plans/", `{"name":"a/b","ruleset_yaml":"x"}`, 400, "a ruleset name is"},
 		{"POST", "/ifm/ruleset-plans/", `{"name":"a","ruleset_yaml":"x"`, 400, "byte offset 30"},
 		{"PATCH", "/ifm/ruleset-plans/customer/", `{"name":"x"}`, 422, `unknown field \"name\"`},
+		{"POST", "/ifm/ruleset-plans/", `{"name":"a","ruleset_yaml":` + quote(customerYAML) + `,"options":{"default_log_level":"loud"}}`, 422, "use debug, info, warning, error or critical"},
+		// DataMasque's dm CLI sends its levels upper case, CRITICAL included.
+		{"POST", "/ifm/ruleset-plans/", `{"name":"crit","ruleset_yaml":` + quote(customerYAML) + `,"options":{"default_log_level":"CRITICAL"}}`, 201, `"default_log_level":"critical"`},
 	}
 	for _, test := range tests {
 		t.Run(test.body, func(t *testing.T) {

@@ -268,6 +268,11 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("POST /ifm/ruleset-plans/{name}/mask"+end, s.guardWith(ifm, scopes(ScopeMask), true, s.maskHandler(ifm)))
 	}
 
+	// DataMasque's login, open: its callers have no token yet.
+	for _, p := range loginPatterns {
+		mux.Handle(p, http.HandlerFunc(s.login))
+	}
+
 	// Anything else under either API answers in that API's error shape,
 	// not the mux's plain text: clients parse every answer as JSON. These
 	// patterns are the least specific, so they get only what no route

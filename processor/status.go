@@ -66,6 +66,14 @@ type routeStats struct {
 	outRate  float64
 	lag      []connectors.PartitionLag
 	lagTime  time.Time
+
+	// Lag lookup failures, for noteLag; unlocked, as only the poll
+	// goroutine touches them. lagFails counts failures in a row,
+	// lagWarned is when they were last logged as a warning (zero: not
+	// in this run of failures), lagPolled whether a lookup was made.
+	lagFails  int
+	lagWarned time.Time
+	lagPolled bool
 }
 
 func (s *routeStats) addDead(reason string) {
@@ -183,10 +191,11 @@ func (r *Route) pollLag(ctx context.Context, lr connectors.LagReporter, prev map
 	lctx, cancel := context.WithTimeout(ctx, max(r.cfg.LagInterval, time.Second))
 	defer cancel()
 	lags, err := lr.Lag(lctx)
+	if ctx.Err() == nil {
+		// A lookup cut short by the stop says nothing about the rights.
+		r.noteLag(err, time.Now())
+	}
 	if err != nil {
-		if ctx.Err() == nil {
-			r.log.Debug("lag unavailable", "err", err)
-		}
 		return prev
 	}
 	slices.SortFunc(lags, func(a, b connectors.PartitionLag) int {
@@ -214,6 +223,40 @@ func (r *Route) pollLag(ctx context.Context, lr connectors.LagReporter, prev map
 	r.stats.lag, r.stats.lagTime = lags, time.Now()
 	r.stats.mu.Unlock()
 	return next
+}
+
+// lagWarnEvery is how often a route repeats that its lag cannot be read.
+const lagWarnEvery = 5 * time.Minute
+
+// noteLag logs a lag lookup's outcome. Without lag,
+// maskstream_consumer_lag goes stale and the lag alert never fires, most
+// often because maskstream may not describe its consumer group, so a
+// failure is a warning at once, repeated at most once per lagWarnEvery
+// while failures go on, and the recovery after it an info line. The one
+// exception is the lookup made as the route starts: a new Kafka group does
+// not exist until the source joins it, so a failure then is only logged
+// at debug, and the next lookup (LagInterval later) warns if it fails too.
+// err comes from the broker and never holds a record value.
+func (r *Route) noteLag(err error, now time.Time) {
+	s := &r.stats
+	atStart := !s.lagPolled
+	s.lagPolled = true
+	if err == nil {
+		if !s.lagWarned.IsZero() {
+			r.log.Info("consumer lag can be read again", "failures", s.lagFails)
+		}
+		s.lagFails, s.lagWarned = 0, time.Time{}
+		return
+	}
+	s.lagFails++
+	if atStart || (!s.lagWarned.IsZero() && now.Sub(s.lagWarned) < lagWarnEvery) {
+		r.log.Debug("consumer lag unavailable", "err", err, "failures", s.lagFails)
+		return
+	}
+	s.lagWarned = now
+	r.log.Warn("consumer lag cannot be read, so maskstream_consumer_lag is stale and lag alerts cannot fire; "+
+		"check that maskstream may describe its consumer group and topics (Kafka ACL Describe) or read its consumer's info (JetStream)",
+		"err", err, "failures", s.lagFails, "every", lagWarnEvery.String())
 }
 
 // warnAck logs a failed Ack at most once a minute per route: the record

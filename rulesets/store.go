@@ -31,11 +31,15 @@ const (
 	LogInfo    = "info"
 	LogWarning = "warning"
 	LogError   = "error"
+	// LogCritical is accepted as a request's or plan's level because
+	// DataMasque's clients offer it (the dm CLI's --log-level CRITICAL);
+	// maskstream writes no log at this level.
+	LogCritical = "critical"
 )
 
 // NormalizeLogLevel returns the canonical form of a log level (debug, info,
-// warning, error; "warn" and any letter case accepted), and false for
-// anything else.
+// warning, error, critical; "warn" and any letter case accepted), and false
+// for anything else.
 func NormalizeLogLevel(s string) (string, bool) {
 	switch strings.ToLower(s) {
 	case "debug":
@@ -46,12 +50,14 @@ func NormalizeLogLevel(s string) (string, bool) {
 		return LogWarning, true
 	case "error":
 		return LogError, true
+	case "critical":
+		return LogCritical, true
 	}
 	return "", false
 }
 
-// LogLevelRank orders log levels: debug < info < warning < error. An
-// unknown level ranks as error.
+// LogLevelRank orders log levels: debug < info < warning < error <
+// critical. An unknown level ranks as error.
 func LogLevelRank(level string) int {
 	switch level {
 	case LogDebug:
@@ -60,6 +66,8 @@ func LogLevelRank(level string) int {
 		return 1
 	case LogWarning:
 		return 2
+	case LogCritical:
+		return 4
 	}
 	return 3
 }
@@ -100,7 +108,7 @@ func (o Options) Normalize() (Options, error) {
 	}
 	lvl, ok := NormalizeLogLevel(o.DefaultLogLevel)
 	if !ok {
-		return o, fmt.Errorf("%w: default_log_level %q is not a log level; use debug, info, warning or error", ErrOptions, o.DefaultLogLevel)
+		return o, fmt.Errorf("%w: default_log_level %q is not a log level; use debug, info, warning, error or critical", ErrOptions, o.DefaultLogLevel)
 	}
 	o.DefaultLogLevel = lvl
 	if o.DefaultEncoding == "" {

@@ -415,6 +415,8 @@ func TestNormalizeOptions(t *testing.T) {
 	}{
 		{in: rulesets.Options{}, want: rulesets.Options{DefaultLogLevel: "warning", DefaultEncoding: "json", DefaultCharset: "utf-8"}},
 		{in: rulesets.Options{Enabled: true, DefaultLogLevel: "WARN", DefaultEncoding: "JSON", DefaultCharset: "UTF8"}, want: rulesets.Options{Enabled: true, DefaultLogLevel: "warning", DefaultEncoding: "json", DefaultCharset: "utf-8"}},
+		{in: rulesets.Options{DefaultLogLevel: "CRITICAL"}, want: rulesets.Options{DefaultLogLevel: "critical", DefaultEncoding: "json", DefaultCharset: "utf-8"}},
+		{in: rulesets.Options{DefaultLogLevel: "fatal"}, wantErr: true},
 		{in: rulesets.Options{DefaultEncoding: "xml"}, wantErr: true},
 		{in: rulesets.Options{DefaultCharset: "latin1"}, wantErr: true},
 	}
@@ -428,6 +430,22 @@ func TestNormalizeOptions(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, test.want)
 			}
 		})
+	}
+}
+
+// TestLogLevelRank: critical, which DataMasque's clients offer, ranks
+// above error, so a request at critical gets no debug log.
+func TestLogLevelRank(t *testing.T) {
+	order := []string{rulesets.LogDebug, rulesets.LogInfo, rulesets.LogWarning, rulesets.LogError, rulesets.LogCritical}
+	for i := 1; i < len(order); i++ {
+		if rulesets.LogLevelRank(order[i-1]) >= rulesets.LogLevelRank(order[i]) {
+			t.Errorf("%s does not rank below %s", order[i-1], order[i])
+		}
+	}
+	for _, in := range []string{"CRITICAL", "Critical", "critical"} {
+		if got, ok := rulesets.NormalizeLogLevel(in); !ok || got != rulesets.LogCritical {
+			t.Errorf("NormalizeLogLevel(%q) = %q, %v", in, got, ok)
+		}
 	}
 }
 

@@ -36,7 +36,7 @@ func init() {
 
 const serveUsage = `usage: maskstream serve -c maskstream.yaml
        maskstream serve -rulesets DIR [-data DIR] [-listen ADDR] [-insecure-no-auth | -token-env VAR]
-       [-log-format text|json] [-log-level info]
+       [-public-url URL] [-log-format text|json] [-log-level info]
 
 Runs the HTTP server alone: the mask endpoint (POST /v1/mask/{ruleset} and
 DataMasque's /ifm/ruleset-plans/{name}/mask/), ruleset uploads, /healthz,
@@ -67,7 +67,7 @@ Flags:
 // serveFlags are serve's command line.
 type serveFlags struct {
 	config, rulesets, data, listen, secretFile, tokenEnv string
-	logFormat, logLevel                                  string
+	logFormat, logLevel, publicURL                       string
 	insecure, allowRequestSecret                         bool
 	set                                                  map[string]bool
 }
@@ -81,6 +81,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fs.StringVar(&f.listen, "listen", "", "listen `address` (default "+httpapi.DefaultListen+"; 127.0.0.1:8080 with -insecure-no-auth)")
 	fs.StringVar(&f.secretFile, "secret-file", "", "read the run secret from this `file` (else MASKSTREAM_RUN_SECRET)")
 	fs.StringVar(&f.tokenEnv, "token-env", "", "accept the bearer token held in this environment `variable`, with scopes mask, admin and read")
+	fs.StringVar(&f.publicURL, "public-url", "", "the http(s):// `URL` clients reach the server at, behind a proxy (else from each request's Host)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log `format`: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.BoolVar(&f.insecure, "insecure-no-auth", false, "serve without tokens (loopback addresses only)")
@@ -148,6 +149,9 @@ func serveSetupFrom(f serveFlags) (*serveSetup, error) {
 	if f.set["allow-request-secret"] {
 		s.http.AllowRequestSecret = f.allowRequestSecret
 	}
+	if f.set["public-url"] {
+		s.http.PublicURL = f.publicURL
+	}
 	switch {
 	case f.set["listen"]:
 		s.http.Listen = f.listen
@@ -179,6 +183,7 @@ func httpapiConfigFrom(c *config.Config) httpapi.Config {
 		ProtectRead:        h.ProtectRead,
 		InsecureNoAuth:     h.InsecureNoAuth,
 		MaxInflightBytes:   int64(h.MaxInflightBytes),
+		PublicURL:          h.PublicURL,
 		MaxRecordBytes:     c.Limits.MaxRecordBytes,
 		MaxDepth:           c.Limits.MaxDepth,
 	}
