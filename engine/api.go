@@ -1,6 +1,8 @@
 // Package engine compiles a ruleset into a Masker and applies it to JSON
-// records. It is pure: no I/O at mask time, no brokers, no clocks beyond the
-// "now" fixed at compile time. A Masker is safe for concurrent use.
+// records. It is pure: no I/O at mask time, no brokers; the one thing it
+// reads besides its input is the clock, for the current UTC day of the
+// masks that depend on "today" (see Options.Now). A Masker is safe for
+// concurrent use.
 //
 // Masking touches only the selected values: the rest of the record passes
 // through byte for byte, key order and spacing kept.
@@ -26,10 +28,18 @@ type Options struct {
 	// MaxBytes is the largest record value accepted. This overrides the
 	// default of 1 MiB.
 	MaxBytes int
-	// Now is the "now" of clock-dependent masks (retain_age, dates
-	// relative to today). This overrides the default of time.Now() at
-	// Compile.
+	// Now fixes "today" for the clock-dependent masks (retain_age,
+	// retain_date_component, from_random_date/datetime bounded by now):
+	// tests and reproducible runs. Only its UTC day counts: every instant
+	// of one UTC day masks alike, whatever its time zone. This overrides
+	// Clock and the default of reading the current UTC day from time.Now
+	// each time such a mask masks a value (so a Masker follows the
+	// calendar without recompiling, and processes agree on any day).
 	Now time.Time
+	// Clock is read instead of time.Now when Now is zero (tests of a
+	// clock that moves under one Masker). It must be safe for concurrent
+	// use; only the UTC day of what it returns counts.
+	Clock func() time.Time
 	// Seeds opens seed files by name at compile time. This overrides the
 	// default of rulesets.OpenSeed(ruleset.Dir, name): the built-in
 	// files, then CSVs beside the ruleset.

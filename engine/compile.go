@@ -4,7 +4,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/maskstream/maskstream/rulesets"
 )
@@ -22,9 +21,6 @@ func Compile(rs *rulesets.Ruleset, opts Options) (*Masker, error) {
 	}
 	if opts.MaxBytes <= 0 {
 		opts.MaxBytes = DefaultMaxBytes
-	}
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
 	}
 	if opts.Seeds == nil {
 		dir := rs.Dir
@@ -151,7 +147,9 @@ func (b *progBuilder) finish(skip []rulesets.Scalar, redact bool) *program {
 		redact:   redact,
 		maxDepth: b.c.opts.MaxDepth,
 		maxBytes: b.c.opts.MaxBytes,
-		now:      b.c.opts.Now,
+		// Ctx.Now's compile-time value, UTC day start. The masks that
+		// depend on the day read their own dayClock at mask time instead.
+		now: dayStart(newDayClock(b.c.opts).today()),
 	}
 	p.setSkip(skip)
 	for _, r := range p.rules {

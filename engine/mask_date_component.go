@@ -3,10 +3,10 @@ package engine
 import "time"
 
 // retain_date_component keeps the named parts of a date and draws the
-// others. A drawn year is uniform over the hundred years up to the year of
-// the ruleset's "now"; a drawn day always fits its month, and a kept day
-// picks a month and year that have it (a kept 29 February moves to a leap
-// year).
+// others. A drawn year is uniform over the 101 years from a hundred years
+// before the current UTC year to that year (dayClock: read when the value is
+// masked, the same in every process; see xfDrawnYear); a drawn day always fits its month, and a kept day picks a
+// month and year that have it (a kept 29 February moves to a leap year).
 
 type retainDateComponentParams struct {
 	DateFormat string `yaml:"date_format"`
@@ -19,10 +19,9 @@ type retainDateComponentParams struct {
 }
 
 type retainDateComponentMask struct {
-	io   xfDateIO
-	keep retainDateComponentParams
-	// years is the range a drawn year comes from.
-	yearLo, yearHi int
+	io    xfDateIO
+	keep  retainDateComponentParams
+	clock dayClock
 }
 
 // xfDrawnYears is how far back a drawn year reaches from "now".
@@ -62,11 +61,17 @@ func newRetainDateComponent(p *Params) (Mask, error) {
 			return nil, p.ErrorAt(p.Param("date_format"), "retain_date_component: every component this date_format shows is kept, so nothing would be masked")
 		}
 	}
-	hi := p.Now().Year()
-	if hi < 1+xfDrawnYears {
-		hi = 1 + xfDrawnYears
-	}
-	return &retainDateComponentMask{io: io, keep: ps, yearLo: hi - xfDrawnYears, yearHi: hi}, nil
+	return &retainDateComponentMask{io: io, keep: ps, clock: p.clock()}, nil
+}
+
+// xfDrawnYear is the year of [hi-xfDrawnYears, hi] whose remainder by
+// xfDrawnYears+1 is u, for a uniform u in [0, xfDrawnYears]: uniform over
+// the range, and when a new year moves the range by one, only the draws
+// of the year that left it (one in 101) move, to the new year.
+func xfDrawnYear(u, hi int) int {
+	const n = xfDrawnYears + 1
+	lo := hi - xfDrawnYears
+	return lo + ((u-lo)%n+n)%n
 }
 
 func xfIsLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
@@ -77,13 +82,17 @@ func (m *retainDateComponentMask) Apply(c *Ctx, v Value) (Value, error) {
 		return Value{}, err
 	}
 	k := m.keep
+	hi := 0 // the latest year drawn; the clock is read only to draw one
+	if !k.Year {
+		hi = max(dayStart(m.clock.today()).Year(), 1+xfDrawnYears)
+	}
 	r := c.Rand()
 	oy, om, od := t.Date()
 	oh, omi, os := t.Clock()
 	return xfRedraw(v, f, func() (Value, time.Time, error) {
 		y := oy
 		if !k.Year {
-			y = m.yearLo + r.IntN(m.yearHi-m.yearLo+1)
+			y = xfDrawnYear(r.IntN(xfDrawnYears+1), hi)
 		}
 		mo := om
 		if !k.Month {

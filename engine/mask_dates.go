@@ -156,7 +156,10 @@ type retainAgeParams struct {
 	DateFormat string `yaml:"date_format"`
 }
 
-type retainAgeMask struct{ io xfDateIO }
+type retainAgeMask struct {
+	io    xfDateIO
+	clock dayClock
+}
 
 func newRetainAge(p *Params) (Mask, error) {
 	var ps retainAgeParams
@@ -170,10 +173,11 @@ func newRetainAge(p *Params) (Mask, error) {
 	if io.given && !io.f.complete {
 		return nil, p.ErrorAt(p.Param("date_format"), "retain_age needs a date_format with a full date (year, month and day, or %%j), or an epoch (%%s)")
 	}
-	return &retainAgeMask{io: io}, nil
+	return &retainAgeMask{io: io, clock: p.clock()}, nil
 }
 
-// xfAge is the age in completed years on day now of someone born on b.
+// xfAge is the age in completed years on day now of someone born on b,
+// each read in its own time zone.
 func xfAge(b, now time.Time) int {
 	by, bm, bd := b.Date()
 	ny, nm, nd := now.Date()
@@ -184,31 +188,31 @@ func xfAge(b, now time.Time) int {
 	return age
 }
 
-// xfCivil is a civil date at midnight UTC, for day arithmetic.
-func xfCivil(t time.Time) time.Time {
-	y, m, d := t.Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
+// xfLeapYearDays[k] is the month and day of day k (0-based) of a leap
+// year: the birthdays retain_age draws from.
+var xfLeapYearDays = func() (t [366]struct{ m, d int8 }) {
+	for k := range t {
+		d := time.Date(2000, 1, 1+k, 0, 0, 0, 0, time.UTC)
+		t[k].m, t[k].d = int8(d.Month()), int8(d.Day())
+	}
+	return t
+}()
 
-// xfAgeWindow returns the first and last birth days that give age on day
-// now: about one year of days, exact around 29 February.
-func xfAgeWindow(age int, now time.Time) (lo, hi time.Time) {
-	now = xfCivil(now)
-	hi = now.AddDate(-age, 0, 0)
-	for xfAge(hi, now) < age {
-		hi = hi.AddDate(0, 0, -1)
+// xfAgeBirthday places birthday k (a day of a leap year) in the one year
+// that makes the age on day ny-nm-nd equal age: the year before when that
+// birthday is still to come. ok is false for 29 February landing in a
+// common year. Over every k it gives each birth date of that age once, so
+// a uniform k is a uniform date with that age, exact around 29 February.
+// Tomorrow moves one birthday (tomorrow's) to the next year and leaves the
+// other 365 in place: a value's output moves only when its draw is that
+// birthday, or its own age changes.
+func xfAgeBirthday(k, age, ny int, nm time.Month, nd int) (y int, m time.Month, d int, ok bool) {
+	m, d = time.Month(xfLeapYearDays[k].m), int(xfLeapYearDays[k].d)
+	y = ny - age
+	if m > nm || m == nm && d > nd {
+		y--
 	}
-	for xfAge(hi.AddDate(0, 0, 1), now) == age {
-		hi = hi.AddDate(0, 0, 1)
-	}
-	lo = now.AddDate(-age-1, 0, 1)
-	for xfAge(lo, now) > age {
-		lo = lo.AddDate(0, 0, 1)
-	}
-	for xfAge(lo.AddDate(0, 0, -1), now) == age {
-		lo = lo.AddDate(0, 0, -1)
-	}
-	return lo, hi
+	return y, m, d, m != time.February || d != 29 || xfIsLeap(y)
 }
 
 func (m *retainAgeMask) Apply(c *Ctx, v Value) (Value, error) {
@@ -216,15 +220,23 @@ func (m *retainAgeMask) Apply(c *Ctx, v Value) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
+	// Today is the UTC date (dayClock), whatever the value's zone: every
+	// process must see the same age.
+	now := dayStart(m.clock.today())
+	ny, nm, nd := now.Date()
+	age := xfAge(t, now)
 	loc := t.Location()
-	now := c.Now().In(loc)
-	lo, hi := xfAgeWindow(xfAge(t, now), now)
-	days := int(hi.Sub(lo)/(24*time.Hour)) + 1
 	r := c.Rand()
 	return xfRedraw(v, f, func() (Value, time.Time, error) {
-		d := lo.AddDate(0, 0, r.IntN(days))
+		y, mo, d, ok := xfAgeBirthday(r.IntN(366), age, ny, nm, nd)
+		for i := 0; !ok && i < 64; i++ {
+			y, mo, d, ok = xfAgeBirthday(r.IntN(366), age, ny, nm, nd)
+		}
+		if !ok { // never in practice: 1 January always fits
+			y, mo, d, _ = xfAgeBirthday(0, age, ny, nm, nd)
+		}
 		h, mi, s, ns := xfTimeOfDay(r, f, t)
-		return xfWriteDate(c, v, f, time.Date(d.Year(), d.Month(), d.Day(), h, mi, s, ns, loc))
+		return xfWriteDate(c, v, f, time.Date(y, mo, d, h, mi, s, ns, loc))
 	})
 }
 

@@ -83,20 +83,42 @@ func TestRetainAge(t *testing.T) {
 			}
 		})
 	}
-	t.Run("window is exact around 29 February", func(t *testing.T) {
+	t.Run("birthdays cover the age window exactly, around 29 February too", func(t *testing.T) {
 		for _, now := range []time.Time{
 			time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC),
 			time.Date(2023, 2, 28, 0, 0, 0, 0, time.UTC),
 			time.Date(2023, 3, 1, 0, 0, 0, 0, time.UTC),
 			time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC),
+			time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		} {
-			for _, age := range []int{0, 1, 3, 4, 40, 99} {
-				lo, hi := xfAgeWindow(age, now)
-				if xfAge(lo, now) != age || xfAge(hi, now) != age {
-					t.Errorf("now %s age %d: window ends have ages %d and %d", now.Format("2006-01-02"), age, xfAge(lo, now), xfAge(hi, now))
+			ny, nm, nd := now.Date()
+			for _, age := range []int{-2, 0, 1, 3, 4, 40, 99} {
+				// Every date of that age, by brute force.
+				want := map[time.Time]bool{}
+				for d := now.AddDate(-age-2, 0, 0); d.Before(now.AddDate(-age+2, 0, 0)); d = d.AddDate(0, 0, 1) {
+					if xfAge(d, now) == age {
+						want[d] = true
+					}
 				}
-				if xfAge(lo.AddDate(0, 0, -1), now) == age || xfAge(hi.AddDate(0, 0, 1), now) == age {
-					t.Errorf("now %s age %d: window [%s, %s] is too narrow", now.Format("2006-01-02"), age, lo.Format("2006-01-02"), hi.Format("2006-01-02"))
+				got := map[time.Time]bool{}
+				for k := range 366 {
+					y, m, d, ok := xfAgeBirthday(k, age, ny, nm, nd)
+					if !ok {
+						continue
+					}
+					b := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+					if b.Day() != d || got[b] {
+						t.Fatalf("now %s age %d: birthday %d gave %d-%d-%d twice or not a date", now.Format(time.DateOnly), age, k, y, m, d)
+					}
+					got[b] = true
+				}
+				if len(got) != len(want) {
+					t.Errorf("now %s age %d: %d birth dates drawn, %d have that age", now.Format(time.DateOnly), age, len(got), len(want))
+				}
+				for b := range got {
+					if !want[b] {
+						t.Errorf("now %s age %d: %s has age %d", now.Format(time.DateOnly), age, b.Format(time.DateOnly), xfAge(b, now))
+					}
 				}
 			}
 		}

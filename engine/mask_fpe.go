@@ -22,6 +22,9 @@ import (
 // arbitrary domain (Black and Rogaway, 2002). Each round XORs one half with
 // F(round, other half), alternating halves, so every round (and the whole)
 // is a bijection: two different inputs can never give the same output.
+// Walking on in the same way until the output is back in a subset the
+// input belongs to permutes that subset: permuteLead keeps a value's
+// leading digit zero or non-zero so.
 //
 // F is built as in NIST SP 800-38G's FF1: AES-CBC-MAC over a header
 // block, the tweak, the round number and the other half, extended by
@@ -270,7 +273,12 @@ type fpeDigit struct {
 // fpeMixed permutes the digits of b at the given positions, in place: it
 // reads them as one mixed-radix number, enciphers it and writes it back.
 // The digits must already be valid (b[pos]-base < radix).
-func fpeMixed(f *fpe, b []byte, ds []fpeDigit) {
+func fpeMixed(f *fpe, b []byte, ds []fpeDigit) { fpeMixedLead(f, b, ds, false) }
+
+// fpeMixedLead is fpeMixed that, with keepLead, keeps whether the first
+// digit (ds[0]) is 0 (see permuteLead). It reports false, leaving b as it
+// was, only when that walk runs past maxLeadWalk.
+func fpeMixedLead(f *fpe, b []byte, ds []fpeDigit, keepLead bool) bool {
 	n, fits := uint64(1), true
 	for _, d := range ds {
 		hi, lo := bits.Mul64(n, uint64(d.radix))
@@ -285,7 +293,14 @@ func fpeMixed(f *fpe, b []byte, ds []fpeDigit) {
 		for _, d := range ds {
 			x = x*uint64(d.radix) + uint64(b[d.pos]-d.base)
 		}
-		y := f.permute64(x, n, nil)
+		var lead uint64
+		if keepLead {
+			lead = n / uint64(ds[0].radix)
+		}
+		y, ok := f.permuteLead(x, n, lead)
+		if !ok {
+			return false
+		}
 		for i := len(ds) - 1; i >= 0; i-- {
 			d := ds[i]
 			var q uint64
@@ -306,7 +321,7 @@ func fpeMixed(f *fpe, b []byte, ds []fpeDigit) {
 			b[d.pos] = d.base + byte(y-q*uint64(d.radix))
 			y = q
 		}
-		return
+		return true
 	}
 	bn, x := big.NewInt(1), new(big.Int)
 	r, dv := new(big.Int), new(big.Int)
@@ -315,13 +330,69 @@ func fpeMixed(f *fpe, b []byte, ds []fpeDigit) {
 		bn.Mul(bn, r)
 		x.Mul(x, r).Add(x, dv.SetUint64(uint64(b[d.pos]-d.base)))
 	}
-	y := f.permuteBig(x, bn)
+	var lead *big.Int
+	if keepLead {
+		lead = new(big.Int).Quo(bn, r.SetUint64(uint64(ds[0].radix)))
+	}
+	y, ok := f.permuteBigLead(x, bn, lead)
+	if !ok {
+		return false
+	}
 	for i := len(ds) - 1; i >= 0; i-- {
 		d := ds[i]
 		r.SetUint64(uint64(d.radix))
 		y.QuoRem(y, r, dv)
 		b[d.pos] = d.base + byte(dv.Uint64())
 	}
+	return true
+}
+
+// maxLeadWalk bounds permuteLead's walk. A walk ends when it comes back to
+// the input's class, at the latest at the input itself, so it always ends;
+// the bound only keeps a pathological cycle from stalling a lane. Each
+// step lands outside the class with probability about the share of the
+// domain outside it: one in ten for imitate_unique, which walks only
+// values whose first digit is not 0, so 4,096 steps are never reached in
+// practice (0.1^4096), and even a class of a tenth of the domain would
+// need 0.9^4096, about 10^-187.
+const maxLeadWalk = 4096
+
+// permuteLead is permute64 restricted to one class of values: with lead
+// > 0, the values below lead (those whose first mixed-radix digit is 0)
+// and the others are each mapped among themselves, by cycle-walking the
+// permutation until the output is in x's class again, which keeps it a
+// bijection within each class. lead 0 restricts nothing. It reports false
+// when the walk runs past maxLeadWalk.
+func (f *fpe) permuteLead(x, n, lead uint64) (uint64, bool) {
+	y := f.permute64(x, n, nil)
+	if lead == 0 {
+		return y, true
+	}
+	zero := x < lead
+	for range maxLeadWalk {
+		if (y < lead) == zero {
+			return y, true
+		}
+		y = f.permute64(y, n, nil)
+	}
+	return 0, false
+}
+
+// permuteBigLead is permuteLead for domains beyond 2^64; lead nil
+// restricts nothing.
+func (f *fpe) permuteBigLead(x, n, lead *big.Int) (*big.Int, bool) {
+	y := f.permuteBig(x, n)
+	if lead == nil {
+		return y, true
+	}
+	zero := x.Cmp(lead) < 0
+	for range maxLeadWalk {
+		if (y.Cmp(lead) < 0) == zero {
+			return y, true
+		}
+		y = f.permuteBig(y, n)
+	}
+	return nil, false
 }
 
 // fpeSym is one replaceable position of a value in the general form
@@ -333,7 +404,10 @@ type fpeSym struct{ v, radix uint32 }
 // writes the result back into ds. For the same radixes and digits it
 // computes the same permutation as fpeMixed, so an ASCII value masks alike
 // through either.
-func fpeMixedSyms(f *fpe, ds []fpeSym) {
+func fpeMixedSyms(f *fpe, ds []fpeSym) { fpeMixedSymsLead(f, ds, false) }
+
+// fpeMixedSymsLead is fpeMixedSyms with fpeMixedLead's keepLead.
+func fpeMixedSymsLead(f *fpe, ds []fpeSym, keepLead bool) bool {
 	n, fits := uint64(1), true
 	for _, d := range ds {
 		hi, lo := bits.Mul64(n, uint64(d.radix))
@@ -348,13 +422,20 @@ func fpeMixedSyms(f *fpe, ds []fpeSym) {
 		for _, d := range ds {
 			x = x*uint64(d.radix) + uint64(d.v)
 		}
-		y := f.permute64(x, n, nil)
+		var lead uint64
+		if keepLead {
+			lead = n / uint64(ds[0].radix)
+		}
+		y, ok := f.permuteLead(x, n, lead)
+		if !ok {
+			return false
+		}
 		for i := len(ds) - 1; i >= 0; i-- {
 			r := uint64(ds[i].radix)
 			ds[i].v = uint32(y % r)
 			y /= r
 		}
-		return
+		return true
 	}
 	bn, x := big.NewInt(1), new(big.Int)
 	r, dv := new(big.Int), new(big.Int)
@@ -363,10 +444,18 @@ func fpeMixedSyms(f *fpe, ds []fpeSym) {
 		bn.Mul(bn, r)
 		x.Mul(x, r).Add(x, dv.SetUint64(uint64(d.v)))
 	}
-	y := f.permuteBig(x, bn)
+	var lead *big.Int
+	if keepLead {
+		lead = new(big.Int).Quo(bn, r.SetUint64(uint64(ds[0].radix)))
+	}
+	y, ok := f.permuteBigLead(x, bn, lead)
+	if !ok {
+		return false
+	}
 	for i := len(ds) - 1; i >= 0; i-- {
 		r.SetUint64(uint64(ds[i].radix))
 		y.QuoRem(y, r, dv)
 		ds[i].v = uint32(dv.Uint64())
 	}
+	return true
 }

@@ -19,10 +19,13 @@ import (
 //
 // min and max are ISO 8601 ("2019-12-01", "2019-12-01T00:00:00",
 // "2019-12-01T00:00+13:00"), or now / current_date_time / current_date /
-// today, which mean the time the ruleset was loaded (so the range moves
-// from day to day as rulesets reload). For from_random_datetime, min and
-// max both carry a time zone offset or neither does; with one the result is
-// written at min's offset.
+// today, which all mean the start (00:00 UTC) of the current UTC day, read
+// when the value is masked (dayClock): every process agrees on it, and the
+// range moves a day at midnight UTC. A bound at now is drawn with
+// stableOffset, so that move changes only the few outputs it must: about
+// one in the range's length in days. Fixed bounds draw as they always did.
+// For from_random_datetime, min and max both carry a time zone offset or
+// neither does; with one the result is written at min's offset.
 //
 // The result is written with date_format (Python strftime codes) when
 // given; else in the same form as the original when it is a recognised
@@ -44,11 +47,14 @@ type fromRandomDateParams struct {
 type fromRandomDate struct {
 	withTime bool
 	// lo and hi bound the draw: Unix seconds (withTime) or days since the
-	// epoch, hi exclusive.
-	lo, hi int64
-	loc    *time.Location
-	zoned  bool
-	format *dateFormat
+	// epoch, hi exclusive. A bound at now (loNow, hiNow) is read from
+	// clock at mask time instead.
+	lo, hi       int64
+	loNow, hiNow bool
+	clock        dayClock
+	loc          *time.Location
+	zoned        bool
+	format       *dateFormat
 }
 
 func newFromRandomDate(p *Params, withTime bool) (Mask, error) {
@@ -56,15 +62,19 @@ func newFromRandomDate(p *Params, withTime bool) (Mask, error) {
 	if err := p.Decode(&prm); err != nil {
 		return nil, err
 	}
-	m := fromRandomDate{withTime: withTime, loc: time.UTC}
-	minT, minZoned, minNow, err := genParseBound(prm.Min, p.Now())
+	m := fromRandomDate{withTime: withTime, loc: time.UTC, clock: p.clock()}
+	// The range is checked on the day the ruleset compiles; a min at now
+	// with a fixed max can still run out later (Apply says so).
+	today := dayStart(m.clock.today())
+	minT, minZoned, minNow, err := genParseBound(prm.Min, today)
 	if err != nil {
 		return nil, p.ErrorAt(p.Param("min"), "min: %v", err)
 	}
-	maxT, maxZoned, maxNow, err := genParseBound(prm.Max, p.Now())
+	maxT, maxZoned, maxNow, err := genParseBound(prm.Max, today)
 	if err != nil {
 		return nil, p.ErrorAt(p.Param("max"), "max: %v", err)
 	}
+	m.loNow, m.hiNow = minNow, maxNow
 	// now suits either kind of bound: it is an instant, and a bound
 	// without a zone is read as UTC.
 	switch {
@@ -89,7 +99,11 @@ func newFromRandomDate(p *Params, withTime bool) (Mask, error) {
 		if withTime {
 			unit = "time, to the second"
 		}
-		return nil, p.ErrorAt(p.Param("max"), "max must be after min (max is exclusive: the latest result is the %s before it)", unit)
+		nowIs := ""
+		if minNow || maxNow {
+			nowIs = "; now means 00:00 UTC today"
+		}
+		return nil, p.ErrorAt(p.Param("max"), "max must be after min (max is exclusive: the latest result is the %s before it%s)", unit, nowIs)
 	}
 	if prm.DateFormat != "" {
 		f, err := parseDateFormat(prm.DateFormat)
@@ -124,8 +138,9 @@ var genBoundLayouts = []struct {
 	{"2006-01-02", false},
 }
 
-// genParseBound reads a min or max: ISO 8601 or one of the words for now.
-// It reports whether the bound has a zone, and whether it is now.
+// genParseBound reads a min or max: ISO 8601 or one of the words for now
+// (the start of the current UTC day, which the caller gives as now). It
+// reports whether the bound has a zone, and whether it is now.
 func genParseBound(s string, now time.Time) (t time.Time, zoned, isNow bool, err error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "now", "current_date_time", "current_date", "today":
@@ -143,7 +158,33 @@ func genParseBound(s string, now time.Time) (t time.Time, zoned, isNow bool, err
 	return time.Time{}, false, false, fmt.Errorf("%q is not an ISO 8601 date or date and time (such as 2019-12-01 or 2019-12-01T05:30:00+00:00) nor now", s)
 }
 
+// errRandomDateEnded is what a min at now says once today has reached a
+// fixed max.
+var errRandomDateEnded = errors.New("min is now (today, UTC) and max has passed, so no date is left to draw; move max later or give min a fixed date")
+
+// bounds is the range on the current day.
+func (m fromRandomDate) bounds() (lo, hi int64) {
+	lo, hi = m.lo, m.hi
+	if m.loNow || m.hiNow {
+		d := m.clock.today()
+		if m.withTime {
+			d *= 86400
+		}
+		if m.loNow {
+			lo = d
+		}
+		if m.hiNow {
+			hi = d
+		}
+	}
+	return lo, hi
+}
+
 func (m fromRandomDate) Apply(c *Ctx, v Value) (Value, error) {
+	lo, hi := m.bounds()
+	if lo >= hi {
+		return Value{}, errRandomDateEnded
+	}
 	r := c.Rand()
 	format := m.format
 	if format == nil && v.Kind == String {
@@ -155,10 +196,10 @@ func (m fromRandomDate) Apply(c *Ctx, v Value) (Value, error) {
 	// (03/04/2024) gets a day of 12 or less, so the output is a real date
 	// under both readings (see detectDate).
 	ambiguous := format != nil && format.dayMonthAmbiguous
-	avoid := avoids(c, float64(m.hi-m.lo))
+	avoid := avoids(c, float64(hi-lo))
 	out, ok := "", false
 	for range 64 {
-		t := m.draw(r)
+		t := m.draw(r, lo, hi)
 		if ambiguous && t.Day() > 12 {
 			continue
 		}
@@ -176,8 +217,23 @@ func (m fromRandomDate) Apply(c *Ctx, v Value) (Value, error) {
 	return genText(v, out, "give a date_format that writes a number, such as %s or %Y%m%d")
 }
 
-func (m fromRandomDate) draw(r *Rand) time.Time {
-	n := r.Int64Range(m.lo, m.hi-1)
+// draw picks a time in [lo, hi). A range with a bound at now is counted
+// from its fixed bound, so the outputs that stay in range as today moves
+// stay put (see jumpDraw).
+func (m fromRandomDate) draw(r *Rand, lo, hi int64) time.Time {
+	unit := int64(1)
+	if m.withTime {
+		unit = 86400
+	}
+	var n int64
+	switch {
+	case m.hiNow:
+		n = lo + stableOffset(r, hi-lo, unit)
+	case m.loNow:
+		n = hi - 1 - stableOffset(r, hi-lo, unit)
+	default:
+		n = r.Int64Range(lo, hi-1)
+	}
 	if m.withTime {
 		return time.Unix(n, 0).In(m.loc)
 	}
@@ -205,4 +261,51 @@ func (m fromRandomDate) write(t time.Time, f *dateFormat, v Value) string {
 		return t.Format("2006-01-02T15:04:05-07:00")
 	}
 	return t.Format("2006-01-02T15:04:05")
+}
+
+// stableOffset returns a uniform offset in [0, n), counted from a range's
+// fixed bound, for a range whose other end moves by whole units (a day of
+// seconds, for from_random_datetime): jumpDraw picks the unit, a plain
+// draw the offset in it. The one partial unit is the first, at the fixed
+// bound (an offset before the bound draws again), so the units the moving
+// end adds or drops are whole: per unit the range moves, about one output
+// in the number of units moves, as with jumpDraw alone, for ln(n/unit)
+// steps instead of ln n.
+func stableOffset(r *Rand, n, unit int64) int64 {
+	if unit == 1 {
+		return jumpDraw(r, n)
+	}
+	units := (n + unit - 1) / unit
+	pad := units*unit - n
+	for range 64 {
+		if o := jumpDraw(r, units)*unit + int64(r.Uint64N(uint64(unit))) - pad; o >= 0 {
+			return o
+		}
+	}
+	// Only a range shorter than a few units gets here, about one draw in
+	// 15 for an hour's range: still uniform.
+	return jumpDraw(r, n)
+}
+
+// jumpDraw returns a uniform value in [0, n) that stays put as n moves:
+// from n to n+1 it changes only for the draws that become n (one in n+1),
+// and from n+1 back to n only for those that were n. It is Lamping and
+// Veach's jump consistent hash ("A Fast, Minimal Memory, Consistent Hash
+// Algorithm", 2014) run on r's stream, which also reads as many numbers
+// from r for both n unless the result differs, so later draws stay put
+// too. It costs about ln n steps: 10 for 60 years in days.
+// A plain draw over a superset with rejection would move every output
+// each time the superset had to grow.
+func jumpDraw(r *Rand, n int64) int64 {
+	b, j := int64(-1), int64(0)
+	for j < n {
+		b = j
+		u := float64(r.Uint64()>>11+1) / (1 << 53) // in (0, 1]
+		f := float64(b+1) / u
+		if f >= float64(n) {
+			break
+		}
+		j = int64(f)
+	}
+	return b
 }

@@ -98,7 +98,7 @@ func TestFromRandomDatetime(t *testing.T) {
 		{"zoned bounds", `{type: from_random_datetime, min: "2019-12-01T00:00+00:00", max: "2019-12-31T05:30+00:00"}`, NullValue, "2006-01-02T15:04:05-07:00", "2019-12-01T00:00:00Z", "2019-12-31T05:30:00Z"},
 		{"offset kept", `{type: from_random_datetime, min: "2024-06-01T00:00:00+13:00", max: "2024-06-02T00:00:00+13:00"}`, NullValue, "2006-01-02T15:04:05-07:00", "2024-05-31T11:00:00Z", "2024-06-01T11:00:00Z"},
 		{"naive bounds", `{type: from_random_datetime, min: "2024-01-01 08:00:00", max: "2024-01-01T09:00"}`, NullValue, "2006-01-02T15:04:05", "2024-01-01T08:00:00Z", "2024-01-01T09:00:00Z"},
-		{"naive and now", `{type: from_random_datetime, min: "2025-03-10T00:00:00", max: current_date_time}`, NullValue, "2006-01-02T15:04:05", "2025-03-10T00:00:00Z", "2025-03-10T09:30:00Z"},
+		{"naive and now", `{type: from_random_datetime, min: "2025-03-09T12:00:00", max: current_date_time}`, NullValue, "2006-01-02T15:04:05", "2025-03-09T12:00:00Z", "2025-03-10T00:00:00Z"},
 		{"kept form of the original", `{type: from_random_datetime, min: "2024-01-01T00:00:00Z", max: "2024-02-01T00:00:00Z"}`, Str("2023-05-06 07:08:09.123"), "2006-01-02 15:04:05.000", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"},
 		{"date_format", `{type: from_random_datetime, min: "2024-01-01T00:00:00Z", max: "2024-02-01T00:00:00Z", date_format: "%Y/%m/%d %H.%M"}`, Str("x"), "2006/01/02 15.04", "2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"},
 	}

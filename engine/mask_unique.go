@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -29,8 +30,12 @@ import (
 // permutation, as in DataMasque: two imitate_unique masks with different
 // seeds map the same value differently.
 //
-// A number stays a valid number of the same shape (an integer part of two
-// or more digits keeps a non-zero first digit; the exponent is kept). null
+// A value of two or more letters and digits whose first is a digit keeps
+// whether that digit is 0: "0123" stays zero-led, "12345" never becomes
+// zero-led. A number without an exponent masks as its text does as a
+// string, so an id joins whether a producer writes 12345 or "12345"; the
+// rule above keeps it a valid number of the same shape. A number with an
+// exponent keeps its exponent and has a permutation of its own. null
 // stays null and the empty string stays empty: a value with nothing to
 // replace is its own image.
 func init() { register("imitate_unique", newImitateUnique) }
@@ -81,9 +86,35 @@ const maxUniqueChars = 1024
 
 var errUniqueTooLong = fmt.Errorf("imitate_unique permutes at most %d letters and digits in one value; mask a longer value with imitate, hash or from_random_text instead", maxUniqueChars)
 
+// errUniqueLeadWalk is fpeMixedLead's cut-short walk: never seen in
+// practice (see maxLeadWalk), and still an error rather than an output
+// that could collide with another value's.
+var errUniqueLeadWalk = fmt.Errorf("imitate_unique could not keep the value's first digit other than 0 within %d steps; mask this field with imitate or hash instead", maxLeadWalk)
+
+// keepsLead reports whether a value whose first replaced character is
+// first, among n replaced ones, keeps whether that character is 0: when
+// it is a digit and not alone. A leading zero is part of an identifier's
+// format ("0123"), and a number of two or more digits must not gain one;
+// a lone digit has no leading zero to keep, so it takes any digit, as
+// the number 7 may become 0.
+//
+// A zero-led value keeps its 0, and its other characters are permuted in
+// a domain of their own (the tweak ends in zeroLedMark). Any other value
+// keeps a first digit other than 0 by cycle-walking the whole value's
+// permutation (fpeMixedLead), about 1.1 encipherings on average, which
+// leaves nine in ten of their outputs as they were before leading zeros
+// were kept. Walking a zero-led value back to a zero-led output would
+// take about ten.
+func keepsLead(first charKind, n int) bool { return first == charDigit && n >= 2 }
+
+// zeroLedMark ends the tweak of a zero-led value's other characters: no
+// other token of a tweak begins with it (see uniqueString, uniqueText).
+const zeroLedMark = 2
+
 // uniqueString permutes the letters and digits of s among all strings
-// with the same characters elsewhere and the same alphabet at each
-// replaced position.
+// with the same characters elsewhere, the same alphabet at each replaced
+// position and, for a value led by a digit, a first digit that is 0 as
+// s's is or is not (keepsLead).
 func uniqueString(c *Ctx, kc *fpeKeyCache, s string) (string, error) {
 	sc := c.scratch()
 	ds := sc.digits[:0]
@@ -119,9 +150,28 @@ func uniqueString(c *Ctx, kc *fpeKeyCache, s string) (string, error) {
 	if len(ds) > maxUniqueChars {
 		return "", errUniqueTooLong
 	}
+	keep := keepsLead(asciiKind(ds[0].base), len(ds))
+	if keep && s[ds[0].pos] == '0' {
+		tweak = append(tweak, zeroLedMark)
+		sc.tweak = tweak
+		ds, keep = ds[1:], false
+	}
 	b := append(c.room(len(s)), s...)
-	fpeMixed(c.permCached(kc, tweak), b, ds)
+	if !fpeMixedLead(c.permCached(kc, tweak), b, ds, keep) {
+		return "", errUniqueLeadWalk
+	}
 	return c.str(b), nil
+}
+
+// asciiKind is the kind of uniqueString's replaced character with base.
+func asciiKind(base byte) charKind {
+	switch base {
+	case '0':
+		return charDigit
+	case 'a':
+		return charLower
+	}
+	return charUpper
 }
 
 // uniqueText is uniqueString for a value with bytes beyond ASCII. Its
@@ -169,8 +219,16 @@ func uniqueText(c *Ctx, kc *fpeKeyCache, s string) (string, error) {
 	if len(syms) > maxUniqueChars {
 		return "", errUniqueTooLong
 	}
+	keep := keepsLead(pos[0].a.kind, len(syms))
+	if keep && syms[0].v == 0 { // a digit alphabet's first character is its 0
+		tweak = append(tweak, zeroLedMark)
+		sc.tweak = tweak
+		syms, pos, keep = syms[1:], pos[1:], false
+	}
 	b := append(c.room(len(s)), s...)
-	fpeMixedSyms(c.permCached(kc, tweak), syms)
+	if !fpeMixedSymsLead(c.permCached(kc, tweak), syms, keep) {
+		return "", errUniqueLeadWalk
+	}
 	for k, p := range pos {
 		// In place: an alphabet's characters all have one length.
 		utf8.EncodeRune(b[p.at:], p.a.at(syms[k].v))
@@ -187,7 +245,21 @@ type uniquePos struct {
 
 // uniqueNumber permutes the digits of a JSON number literal's integer and
 // fraction parts, keeping it a valid number of the same shape.
+//
+// Without an exponent it is uniqueString of the literal: '-' and '.' are
+// kept characters, and keepsLead keeps the number valid (an integer part
+// of two or more digits starts with 1-9 and keeps doing so; a zero integer
+// part before a fraction stays 0; a lone digit may become any digit). So
+// 12345 and "12345", or -7.50 and "-7.50", mask to the same digits, and
+// ids typed differently by two producers still join.
+//
+// With an exponent, the string form's e would be replaced as a letter, so
+// no string can match: the digits are permuted in a domain of the
+// number's own shape, as they always were.
 func uniqueNumber(c *Ctx, kc *fpeKeyCache, b string) (string, error) {
+	if strings.IndexAny(b, "eE") < 0 {
+		return uniqueString(c, kc, b)
+	}
 	sc := c.scratch()
 	ds := sc.digits[:0]
 	// The tweak is the number's shape: '1' for a leading digit that

@@ -134,10 +134,17 @@ func (m *Masker) MaskHeaders(sec *Secret, hs []Header, doc []byte) ([]Header, er
 	return m.maskHeaders(sec, hs, doc)
 }
 
-// maskKey masks a record key: as a JSON document when it parses as one (the
-// key masks apply to the whole value), else as a string.
+// maskKey masks a record key: as a JSON document when it parses as an
+// object, an array or a string (the key masks apply to the whole value,
+// and the result is JSON again), else as text, as a header is, and written
+// back bare.
+//
+// A number, true, false or null key is text: string serializers write ids
+// as bare digits, and such a key must mask as the same id does in the
+// value or a header (12345 and "12345" alike under imitate_unique, a hash
+// without quotes), or masked records stop joining up.
 func (m *Masker) maskKey(sec *Secret, key []byte) ([]byte, error) {
-	if validJSON(key, m.key.maxDepth) == nil {
+	if keyIsDocument(key) && validJSON(key, m.key.maxDepth) == nil {
 		out, err := m.key.mask(nil, sec, key, nil)
 		if err != nil {
 			return nil, relocate(err, "key")
@@ -152,6 +159,22 @@ func (m *Masker) maskKey(sec *Secret, key []byte) ([]byte, error) {
 		return []byte{}, nil
 	}
 	return []byte(v.Text()), nil
+}
+
+// keyIsDocument reports whether a key, if it is JSON, is an object, an
+// array or a string: whether its first byte after JSON whitespace opens
+// one.
+func keyIsDocument(key []byte) bool {
+	for _, c := range key {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{', '[', '"':
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // maskHeaders masks the headers the ruleset names (case-insensitively);

@@ -1,0 +1,114 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestMaskKeyJoinsValueAndHeader: a key that is not a JSON object, array
+// or string (bare digits from a string serializer, true, null, a number
+// with spaces) masks as its text does in a value string or a header, and
+// comes back bare: the same id joins across key, value and headers.
+func TestMaskKeyJoinsValueAndHeader(t *testing.T) {
+	for _, mask := range []string{"imitate_unique", "hash", "imitate"} {
+		t.Run(mask, func(t *testing.T) {
+			m := mustCompile(t, fmt.Sprintf(`version: "1.0"
+key: {masks: [{type: %[1]s}]}
+headers: [{name: X-Id, masks: [{type: %[1]s}]}]
+rules: [{path: "$.id", masks: [{type: %[1]s}]}]
+`, mask))
+			for _, k := range []string{"12345", "0123", "-7", "1.50", "1e3", "true", "null", " 123", "123 ", "abc", "C-1001"} {
+				key, err := m.MaskKey(testSecret, []byte(k))
+				if err != nil {
+					t.Fatalf("key %q: %v", k, err)
+				}
+				doc, _ := json.Marshal(map[string]string{"id": k})
+				val, err := m.MaskValue(nil, testSecret, doc, nil)
+				if err != nil {
+					t.Fatalf("value %q: %v", k, err)
+				}
+				var got map[string]string
+				if err := json.Unmarshal(val, &got); err != nil {
+					t.Fatalf("value %q: %s: %v", k, val, err)
+				}
+				hs, err := m.MaskHeaders(testSecret, []Header{{Key: "X-Id", Value: []byte(k)}}, nil)
+				if err != nil {
+					t.Fatalf("header %q: %v", k, err)
+				}
+				if string(key) != got["id"] || string(key) != string(hs[0].Value) {
+					t.Errorf("%q: key → %q, value string → %q, header → %q: want one output", k, key, got["id"], hs[0].Value)
+				}
+				if strings.Contains(string(key), `"`) {
+					t.Errorf("%q: key → %q, want it bare", k, key)
+				}
+			}
+		})
+	}
+	t.Run("digits join a number in the value", func(t *testing.T) {
+		m := mustCompile(t, `version: "1.0"
+key: {masks: [{type: imitate_unique}]}
+rules: [{path: "$.id", masks: [{type: imitate_unique}]}]
+`)
+		key, err := m.MaskKey(testSecret, []byte("12345"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		val, err := m.MaskValue(nil, testSecret, []byte(`{"id":12345}`), nil)
+		if err != nil || string(val) != `{"id":`+string(key)+`}` {
+			t.Errorf("key 12345 → %s, value {\"id\":12345} → %s (%v): want the same digits", key, val, err)
+		}
+	})
+}
+
+// TestMaskKeyDocuments: a key that is a JSON string, object or array is
+// still masked as a document and written back as JSON; an object under
+// imitate_unique is a mask error (the docs point to json transforms), and
+// a json mask reaches into it.
+func TestMaskKeyDocuments(t *testing.T) {
+	m := mustCompile(t, `version: "1.0"
+key: {masks: [{type: hash, length: 8}]}
+rules: [{path: "$.id", masks: [{type: hash, length: 8}]}]
+`)
+	val, err := m.MaskValue(nil, testSecret, []byte(`{"id":"12345"}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Whitespace around a document passes through, as in a value.
+	key, err := m.MaskKey(testSecret, []byte(` "12345"`))
+	if err != nil || `{"id":`+string(key)+`}` != strings.Replace(string(val), ":", ": ", 1) {
+		t.Errorf(`JSON string key → %s (%v), want the value's masked string %s, quoted`, key, err, val)
+	}
+
+	whole := mustCompile(t, `version: "1.0"
+key: {masks: [{type: imitate_unique}]}
+rules: [{path: "$.id", masks: [{type: imitate_unique}]}]
+`)
+	if out, err := whole.MaskKey(testSecret, []byte(`{"id":123}`)); err == nil || ReasonOf(err) != ReasonMask {
+		t.Errorf("object key under imitate_unique → %s, %v; want a mask_error", out, err)
+	}
+	tr := mustCompile(t, `version: "1.0"
+key:
+  masks:
+    - type: json
+      transforms: [{path: [id], masks: [{type: imitate_unique}]}]
+rules: [{path: "$.id", masks: [{type: imitate_unique}]}]
+`)
+	key, err = tr.MaskKey(testSecret, []byte(`{"id":123}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, err = tr.MaskValue(nil, testSecret, []byte(`{"id":123}`), nil)
+	if err != nil || string(key) != string(val) {
+		t.Errorf("object key through json transforms → %s (%v), want %s as in the value", key, err, val)
+	}
+	// Under a whole-value hash, an array or object key is hashed as a
+	// document: the result is a JSON string.
+	for _, k := range []string{`[1,2]`, `{"id":123}`} {
+		out, err := m.MaskKey(testSecret, []byte(k))
+		if err != nil || len(out) != 10 || out[0] != '"' || out[9] != '"' {
+			t.Errorf("key %s under hash → %s (%v), want a quoted hash", k, out, err)
+		}
+	}
+}
