@@ -3,12 +3,7 @@ package processor
 import (
 	"context"
 	"errors"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,18 +16,31 @@ const DefaultReloadInterval = time.Second
 
 // Reloader re-reads a rulesets dir; *rulesets.Store implements it.
 type Reloader interface {
-	Reload() error
+	// ReloadSettled loads what changed, except files changed too
+	// recently to be read whole, which it lists for a later call.
+	ReloadSettled() (rulesets.ReloadResult, error)
 }
 
-// Watcher reloads the rulesets when a file of the rulesets dir changes
-// and when asked (SIGHUP). A ruleset that fails to load is logged with
-// every error and keeps its previous version serving.
+var _ Reloader = (*rulesets.Store[int])(nil)
+
+// Watcher reloads the rulesets when a file of the rulesets dir (a ruleset
+// or a seed file) changes, and when asked (SIGHUP). A ruleset that fails to
+// load is logged with every error and keeps its previous version serving.
 //
-// It polls file names, sizes and modification times rather than using
-// inotify: polling a handful of files once a second costs nothing, works
-// the same on every OS and file system (NFS, overlay, Kubernetes
-// ConfigMap volumes, whose files change by a symlink swap that inotify
-// watchers easily miss), and needs no extra dependency.
+// It polls file names, sizes, modification times, inodes and change times
+// (rulesets.Fingerprint) rather than using inotify: polling a handful of
+// files once a second costs nothing, works the same on every OS and file
+// system (NFS, overlay, Kubernetes ConfigMap volumes, whose files change
+// by a symlink swap that inotify watchers easily miss), and needs no extra
+// dependency.
+//
+// A file written in place passes through shorter versions that are still
+// valid rulesets, with rules missing. So a change is reloaded only once
+// the dir has looked the same for a whole poll, and the store then loads
+// only files left alone for its settle time (rulesets.StoreConfig.Settle,
+// 1s); the others keep their version serving and are looked at again when
+// they will have settled, without waiting for the next poll. SIGHUP works
+// the same way, less the quiet poll.
 type Watcher struct {
 	store    Reloader
 	dir      string
@@ -60,45 +68,109 @@ func NewWatcher(store Reloader, dir string, interval time.Duration, metrics *Met
 // Trigger asks for a reload now (SIGHUP). It never blocks.
 func (w *Watcher) Trigger() { nudge(w.trigger) }
 
-// Run polls until ctx ends.
+// Why a reload runs, in logs. A look again at files that waited to
+// settle goes by the trigger that found them.
+const (
+	whyStart  = "start"
+	whySignal = "signal"
+	whyChange = "file change"
+)
+
+// Run polls until ctx ends. It first reloads once: a file changed while
+// the process started (after the store's Load, before Run), or still being
+// written then, would otherwise wait for its next change.
 func (w *Watcher) Run(ctx context.Context) {
-	t := time.NewTicker(w.interval)
-	defer t.Stop()
+	tick := time.NewTicker(w.interval)
+	defer tick.Stop()
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	st := watchState{}
 	last, _ := fingerprint(w.dir)
+	w.reload(whyStart, false, &st, retry)
+	changed := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.trigger:
 			last, _ = fingerprint(w.dir)
-			w.reload("signal")
-		case <-t.C:
+			changed = false
+			w.reload(whySignal, false, &st, retry)
+		case <-retry.C:
+			w.reload(st.why, true, &st, retry)
+		case <-tick.C:
 			fp, err := fingerprint(w.dir)
-			if err != nil || fp == last {
-				continue
+			switch {
+			case err != nil:
+			case fp != last:
+				// Wait for a poll that sees no change: the file may
+				// still be being written.
+				last, changed = fp, true
+			case changed:
+				changed = false
+				w.reload(whyChange, false, &st, retry)
+			case st.waiting != "":
+				w.reload(st.why, true, &st, retry)
 			}
-			last = fp
-			w.reload("file change")
 		}
 	}
 }
 
-// reload reloads the store, logs the outcome and counts it.
-func (w *Watcher) reload(why string) {
-	err := w.store.Reload()
+// watchState is what the watcher remembers between reloads.
+type watchState struct {
+	// waiting lists the files that wait to settle, "" when none does,
+	// and why the reload that found them ran.
+	waiting, why string
+	// lastErr is the last failure reported: looking again at files that
+	// wait does not report an unchanged failure of another file again.
+	lastErr string
+}
+
+// reload reloads the store, logs the outcome and counts it. A look that
+// changed nothing is no reload (unless one was asked for and nothing
+// waits), and one that only found files still being written is retried
+// when they will have settled. again is true for such a retry.
+func (w *Watcher) reload(why string, again bool, st *watchState, retry *time.Timer) {
+	res, err := w.store.ReloadSettled()
+	waiting := strings.Join(res.Waiting, ", ")
+	if waiting != "" {
+		if !again {
+			st.why = why
+		}
+		retry.Reset(res.RetryIn)
+		if waiting != st.waiting {
+			level := slog.LevelDebug
+			if why == whySignal {
+				level = slog.LevelInfo
+			}
+			w.log.Log(context.Background(), level, "ruleset files changed a moment ago: they load once left alone; the versions in use keep running",
+				"trigger", why, "files", waiting, "retry_in", res.RetryIn.Round(time.Millisecond).String())
+		}
+	} else {
+		retry.Stop()
+	}
+	st.waiting = waiting
+
+	repeat := err != nil && again && err.Error() == st.lastErr
 	if err == nil {
+		st.lastErr = ""
+	} else {
+		st.lastErr = err.Error()
+	}
+	switch {
+	case err != nil && !repeat:
+		w.metrics.Reloads.WithLabelValues(ReloadFailed).Inc()
+		var le rulesets.LoadError
+		if !errors.As(err, &le) {
+			w.log.Error("ruleset reload failed; the rulesets in use keep running", "trigger", why, "err", err)
+			return
+		}
+		for _, fe := range le {
+			w.log.Error("ruleset reload failed; its previous version keeps running", "trigger", why, "ruleset", fe.Name, "file", fe.Path, "errors", describeErrors(fe.Err))
+		}
+	case res.Changed > 0 || why == whySignal && err == nil && waiting == "":
 		w.metrics.Reloads.WithLabelValues(ReloadOK).Inc()
-		w.log.Info("rulesets reloaded", "trigger", why)
-		return
-	}
-	w.metrics.Reloads.WithLabelValues(ReloadFailed).Inc()
-	var le rulesets.LoadError
-	if !errors.As(err, &le) {
-		w.log.Error("ruleset reload failed; the rulesets in use keep running", "trigger", why, "err", err)
-		return
-	}
-	for _, fe := range le {
-		w.log.Error("ruleset reload failed; its previous version keeps running", "trigger", why, "ruleset", fe.Name, "file", fe.Path, "errors", describeErrors(fe.Err))
+		w.log.Info("rulesets reloaded", "trigger", why, "changed", res.Changed)
 	}
 }
 
@@ -112,29 +184,5 @@ func describeErrors(err error) string {
 	return strings.Join(parts, "; ")
 }
 
-// fingerprint hashes the names, sizes and modification times of the
-// rulesets dir's YAML files (following symlinks).
-func fingerprint(dir string) (uint64, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return 0, fmt.Errorf("processor: reading the rulesets dir: %w", err)
-	}
-	names := make([]string, 0, len(ents))
-	for _, e := range ents {
-		n := e.Name()
-		if !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	h := fnv.New64a()
-	for _, n := range names {
-		st, err := os.Stat(filepath.Join(dir, n))
-		if err != nil {
-			fmt.Fprintf(h, "%s\x00missing\x00", n)
-			continue
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", n, st.Size(), st.ModTime().UnixNano())
-	}
-	return h.Sum64(), nil
-}
+// fingerprint hashes what the rulesets dir's reload depends on.
+func fingerprint(dir string) (uint64, error) { return rulesets.Fingerprint(dir) }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 )
 
 //go:generate go run ./seeds/gen -out seeds
@@ -207,4 +209,71 @@ func ParseSeedCSV(name string, b []byte) (*SeedFile, error) {
 		return nil, fmt.Errorf("rulesets: seed file %q has a header line but no rows", name)
 	}
 	return &SeedFile{Name: name, Columns: cols, Rows: rows}, nil
+}
+
+// userSeedPaths returns the user seed files rs names (a seed_file value
+// anywhere in its masks: from_file, unstructured_text's seed_files
+// matchers, masks nested in concat, chain or json), as paths under rs.Dir,
+// sorted, without repeats. Built-in names, and names OpenSeed refuses, are
+// left out. These are the files Compile reads through OpenSeed, so the
+// store recompiles a ruleset when one of them changes; a name that is not
+// a seed file after all only costs a stat.
+func userSeedPaths(rs *Ruleset) []string {
+	if rs.Dir == "" {
+		return nil
+	}
+	var names []string
+	// Aliases are followed (a merge key may bring seed_file in); the
+	// budget stops an alias of its own parent, or aliases of aliases that
+	// multiply.
+	budget := 1 << 20
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
+			n = n.Alias
+		}
+		if budget--; n == nil || budget < 0 {
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if k, v := n.Content[i], n.Content[i+1]; k.Value == "seed_file" && v.Kind == yaml.ScalarNode {
+					names = append(names, v.Value)
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	var rules func([]Rule)
+	rules = func(rs []Rule) {
+		for i := range rs {
+			for _, m := range rs[i].Masks {
+				walk(m.Node)
+			}
+			rules(rs[i].Rules)
+			rules(rs[i].ElseRules)
+		}
+	}
+	rules(rs.Rules)
+	if rs.Key != nil {
+		for _, m := range rs.Key.Masks {
+			walk(m.Node)
+		}
+	}
+	for _, h := range rs.Headers {
+		for _, m := range h.Masks {
+			walk(m.Node)
+		}
+	}
+	var paths []string
+	for _, name := range names {
+		if _, builtin := builtinSeeds[name]; builtin || name == "" || !filepath.IsLocal(name) {
+			continue
+		}
+		paths = append(paths, filepath.Join(rs.Dir, name))
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
 }

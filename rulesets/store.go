@@ -146,6 +146,10 @@ type Entry[T any] struct {
 	Options Options
 	// Logs are the latest messages about this ruleset, oldest first.
 	Logs []Log
+
+	// deps are the user seed files the compiled form was built from, as
+	// they were then: a reload recompiles when one of them changed.
+	deps []fileDep
 }
 
 // Change is one published change, given to Subscribe's callbacks.
@@ -221,7 +225,18 @@ type StoreConfig struct {
 	// MaxLogs is how many logs an entry keeps. This overrides the
 	// default of 20.
 	MaxLogs int
+	// Settle is how long ReloadSettled (the watcher's reloads) waits
+	// after a file of the rulesets dir, or a seed file, was last written
+	// before it loads it: a file written in place passes through
+	// versions that are shorter but valid, and one of them must not be
+	// published. Measured against the file's modification time with Now
+	// (or, when that time is in the future, from when the store first
+	// saw the file so). This overrides the default of 1s.
+	Settle time.Duration
 }
+
+// DefaultSettle is StoreConfig.Settle's default.
+const DefaultSettle = time.Second
 
 // CompileFunc turns a parsed ruleset into its compiled form (the engine's
 // Masker). The store cannot import the engine, so the caller provides it.
@@ -246,6 +261,9 @@ type Store[T any] struct {
 	serial  int64
 	subs    map[int]func(Change[T])
 	nextSub int
+	// waiting holds the files ReloadSettled is waiting on, with when it
+	// first saw their current version. Guarded by mu.
+	waiting map[string]firstSeen
 }
 
 // NewStore returns an empty store; Load fills it. compile is called for
@@ -257,7 +275,10 @@ func NewStore[T any](cfg StoreConfig, compile CompileFunc[T]) *Store[T] {
 	if cfg.MaxLogs <= 0 {
 		cfg.MaxLogs = 20
 	}
-	s := &Store[T]{cfg: cfg, compile: compile, subs: map[int]func(Change[T]){}}
+	if cfg.Settle <= 0 {
+		cfg.Settle = DefaultSettle
+	}
+	s := &Store[T]{cfg: cfg, compile: compile, subs: map[int]func(Change[T]){}, waiting: map[string]firstSeen{}}
 	empty := map[string]*Entry[T]{}
 	s.snap.Store(&empty)
 	return s
@@ -266,7 +287,9 @@ func NewStore[T any](cfg StoreConfig, compile CompileFunc[T]) *Store[T] {
 // Load reads the persisted plans of the data dir, then the rulesets dir.
 // Call it once, before serving. It returns a LoadError listing the files
 // that failed (the others are loaded) or an error when a folder cannot be
-// read or created.
+// read or created. Like Reload, it reads files as they are: a start cannot
+// wait for files to settle, so a watcher started after it should reload
+// once (processor.Watcher does).
 func (s *Store[T]) Load() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -282,7 +305,7 @@ func (s *Store[T]) Load() error {
 		s.serial = max(s.serial, serial)
 		errs = append(errs, s.loadUploads()...)
 	}
-	ferrs, err := s.reloadDir()
+	_, ferrs, err := s.reloadDir(0)
 	if err != nil {
 		return err
 	}
@@ -300,20 +323,56 @@ func (s *Store[T]) Loaded() bool { return s.loaded.Load() }
 // Reload re-reads the rulesets dir: new files are added, changed files
 // recompiled, removed files dropped. A file that fails keeps its previous
 // version serving and gets an error log; the LoadError lists such files.
-// Files whose bytes did not change are not recompiled and keep their serial;
-// one put back to the serving bytes after a failed reload gets an info log
-// saying so, as its newest log is how it shows (the status page).
+// Files whose bytes did not change, and whose seed files did not change,
+// are not recompiled and keep their serial; one put back to the serving
+// bytes after a failed reload gets an info log saying so, as its newest
+// log is how it shows (the status page).
+//
+// Reload loads files as they are now: it waits for nothing, but it does
+// not publish a file (or seed file) that changed while it was read, and
+// reads it again. A process that reloads on its own schedule should use
+// ReloadSettled.
 func (s *Store[T]) Reload() error {
+	_, err := s.reload(0)
+	return err
+}
+
+// ReloadResult is what ReloadSettled did.
+type ReloadResult struct {
+	// Changed counts the rulesets added, recompiled or removed.
+	Changed int
+	// Waiting lists the files (ruleset or seed files, or ruleset files
+	// that disappeared) left for a later call because they changed less
+	// than StoreConfig.Settle ago: the version serving stays until then.
+	Waiting []string
+	// RetryIn is when the first waiting file will have settled, if left
+	// alone; 0 when none waits.
+	RetryIn time.Duration
+}
+
+// ReloadSettled is Reload for callers that reload on their own (the
+// watcher, on a file change or SIGHUP). It loads only files left alone for
+// StoreConfig.Settle: a file written in place, or half-copied, reads as a
+// shorter ruleset that is still valid, and publishing it would leave the
+// missing rules' fields unmasked. Files changed more recently are left as
+// they are, not reported as errors, and listed in the result: call again
+// after RetryIn. A ruleset file that disappears is dropped only once it
+// has stayed away as long (an editor's save can remove it for a moment).
+func (s *Store[T]) ReloadSettled() (ReloadResult, error) {
+	return s.reload(s.cfg.Settle)
+}
+
+func (s *Store[T]) reload(settle time.Duration) (ReloadResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	errs, err := s.reloadDir()
+	res, errs, err := s.reloadDir(settle)
 	if err != nil {
-		return err
+		return res, err
 	}
 	if err := s.saveSerial(); err != nil {
-		return err
+		return res, err
 	}
-	return errs.err()
+	return res, errs.err()
 }
 
 // Get returns the named ruleset. It does not lock.

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,14 +104,17 @@ func (s *Store[T]) savePlan(e *Entry[T]) error {
 }
 
 // reloadDir brings the file-backed entries in line with the rulesets dir.
-// Callers hold mu.
-func (s *Store[T]) reloadDir() (LoadError, error) {
+// settle 0 loads every file as it is (Load, Reload); see ReloadSettled for
+// the rest. Callers hold mu.
+func (s *Store[T]) reloadDir(settle time.Duration) (ReloadResult, LoadError, error) {
+	run := &reloadRun{settle: settle, now: s.cfg.Now(), looked: map[string]bool{}}
+	defer s.forgetUnseen(run)
 	if s.cfg.Dir == "" {
-		return nil, nil
+		return run.res, nil, nil
 	}
 	ents, err := os.ReadDir(s.cfg.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("rulesets: reading the rulesets dir: %w; check rulesets_dir", err)
+		return run.res, nil, fmt.Errorf("rulesets: reading the rulesets dir: %w; check rulesets_dir", err)
 	}
 	var errs LoadError
 	seen := map[string]bool{}
@@ -124,22 +130,41 @@ func (s *Store[T]) reloadDir() (LoadError, error) {
 			continue
 		}
 		seen[name] = true
-		if ferr := s.reloadFile(name, path); ferr != nil {
+		if ferr := s.reloadFile(run, name, path); ferr != nil {
 			errs = append(errs, ferr)
 		}
 	}
 	for _, e := range s.List() {
-		if e.Source == SourceFile && !seen[e.Name] {
+		if e.Source == SourceFile && !seen[e.Name] && s.settled(run, e.Path, fileStamp{missing: true}) {
 			s.publish(e.Name, nil, e)
+			run.res.Changed++
 		}
 	}
-	return errs, nil
+	slices.Sort(run.res.Waiting)
+	run.res.Waiting = slices.Compact(run.res.Waiting)
+	return run.res, errs, nil
 }
 
-// reloadFile loads one ruleset file, unless its bytes are what is already
-// serving. On failure the previous version keeps serving with an error log;
-// a file put back to the serving bytes after that gets an info log.
-func (s *Store[T]) reloadFile(name, path string) *FileError {
+// reloadRun is the state of one reloadDir.
+type reloadRun struct {
+	settle time.Duration
+	now    time.Time
+	res    ReloadResult
+	// looked holds the paths settled was asked about.
+	looked map[string]bool
+}
+
+// maxReads is how many times Load and Reload read a file that keeps
+// changing while read before they report it.
+const maxReads = 5
+
+// reloadFile loads one ruleset file, unless its bytes and seed files are
+// what is already serving. On failure the previous version keeps serving
+// with an error log; a file put back to the serving bytes after that gets
+// an info log. A file or seed file that changed while read, or (settling)
+// too recently, is not published: settling, it waits for a later run;
+// otherwise it is read again.
+func (s *Store[T]) reloadFile(run *reloadRun, name, path string) *FileError {
 	old, exists := s.Get(name)
 	fail := func(err error) *FileError {
 		if exists && old.Source == SourceFile {
@@ -156,31 +181,110 @@ func (s *Store[T]) reloadFile(name, path string) *FileError {
 	if exists && old.Source != SourceFile {
 		return fail(fmt.Errorf("the name %q is taken by an uploaded plan; rename the file or delete the plan", name))
 	}
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return fail(err)
-	}
-	if exists && old.Path == path && bytes.Equal(old.Ruleset.Source, src) {
-		if n := len(old.Logs); n > 0 && old.Logs[n-1].Level == LogError {
-			// The file was put back after a failed reload: without a
-			// newer log the ruleset would go on showing that failure
-			// (the status page reads the last log) though nothing is
-			// wrong any more. The serial stays: nothing was recompiled.
-			e := *old
-			e.Logs = s.appendLog(old.Logs, LogInfo, s.cfg.Now().UTC(),
-				fmt.Sprintf("reloaded from %s: the file is back to the version serving (serial %d)", filepath.Base(path), old.Serial))
-			s.publish(name, &e, old)
+	for reads := 1; ; reads++ {
+		noted := len(run.res.Waiting)
+		src, st, stable, err := readStable(path)
+		if errors.Is(err, fs.ErrNotExist) && run.settle > 0 {
+			// Removed since the dir was listed: an editor's save in
+			// progress, or a removal the next run sees.
+			run.wait(path, run.settle)
+			return nil
 		}
-		return nil
+		if err != nil {
+			return fail(err)
+		}
+		if stable {
+			if exists && old.Path == path && bytes.Equal(old.Ruleset.Source, src) && !depsChanged(old.deps) {
+				s.restored(old, path)
+				return nil
+			}
+			if !s.settled(run, path, st) {
+				return nil
+			}
+			rs, c, deps, ok, err := s.buildFile(run, name, path, src)
+			// Looked at again after the compile, which takes longer
+			// than the read: a write that began during the read and
+			// had not shown yet shows now.
+			ok = ok && statStamp(path) == st
+			if ok && err != nil {
+				return fail(err)
+			}
+			if ok {
+				s.publishFile(name, path, old, exists, rs, c, deps)
+				run.res.Changed++
+				return nil
+			}
+		}
+		// The file or a seed file changed under us, or a seed file has
+		// not settled (and is noted as waiting).
+		if run.settle > 0 {
+			if len(run.res.Waiting) == noted {
+				run.wait(path, run.settle)
+			}
+			return nil
+		}
+		if reads == maxReads {
+			return fail(errors.New("the file or one of its seed files kept changing while it was read; write ruleset and seed files atomically (a temp file renamed over the old one)"))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	rs, c, err := s.build(name, path, src)
+}
+
+// restored adds an info log to a ruleset whose file was put back to the
+// serving bytes after a failed reload: without a newer log the ruleset
+// would go on showing that failure (the status page reads the last log)
+// though nothing is wrong any more. The serial stays: nothing was
+// recompiled.
+func (s *Store[T]) restored(old *Entry[T], path string) {
+	if n := len(old.Logs); n == 0 || old.Logs[n-1].Level != LogError {
+		return
+	}
+	e := *old
+	e.Logs = s.appendLog(old.Logs, LogInfo, s.cfg.Now().UTC(),
+		fmt.Sprintf("reloaded from %s: the file is back to the version serving (serial %d)", filepath.Base(path), old.Serial))
+	s.publish(old.Name, &e, old)
+}
+
+// buildFile parses and compiles a ruleset file's bytes, noting the seed
+// files it names before and after the compile. ok is false when one of
+// them changed during the compile (it may have been read half-written) or,
+// settling, changed too recently; err is then nil.
+func (s *Store[T]) buildFile(run *reloadRun, name, path string, src []byte) (rs *Ruleset, c T, deps []fileDep, ok bool, err error) {
+	rs, err = Parse(name, path, src)
 	if err != nil {
-		return fail(err)
+		return nil, c, nil, true, ErrorList(Errors(err))
 	}
+	if rs.Source == nil {
+		rs.Source = src
+	}
+	if rs.Dir == "" {
+		rs.Dir = filepath.Dir(path)
+	}
+	seeds := userSeedPaths(rs)
+	deps = make([]fileDep, len(seeds))
+	for i, p := range seeds {
+		deps[i] = fileDep{path: p, stamp: statStamp(p)}
+		if !s.settled(run, p, deps[i].stamp) {
+			return nil, c, nil, false, nil
+		}
+	}
+	c, err = s.compile(rs)
+	if depsChanged(deps) {
+		return nil, c, nil, false, nil
+	}
+	if err != nil {
+		return nil, c, nil, true, ErrorList(Errors(err))
+	}
+	return rs, c, deps, true, nil
+}
+
+// publishFile publishes a ruleset file's new version.
+func (s *Store[T]) publishFile(name, path string, old *Entry[T], exists bool, rs *Ruleset, c T, deps []fileDep) {
 	now := s.cfg.Now().UTC()
 	e := &Entry[T]{
 		Name: name, Ruleset: rs, Compiled: c, Serial: s.nextSerial(),
 		Created: now, Modified: now, Source: SourceFile, Path: path, Options: DefaultOptions(),
+		deps: deps,
 	}
 	msg := fmt.Sprintf("loaded from %s: %d rules", filepath.Base(path), len(rs.Rules))
 	if exists {
@@ -189,7 +293,181 @@ func (s *Store[T]) reloadFile(name, path string) *FileError {
 	}
 	e.Logs = s.appendLog(e.Logs, LogInfo, now, msg)
 	s.publish(name, e, old)
-	return nil
+}
+
+// fileStamp tells versions of a file apart without reading it: size and
+// modification time, plus inode and change time where the OS gives them
+// (stampOf).
+type fileStamp struct {
+	missing  bool
+	size     int64
+	mtime    int64 // Unix nanoseconds
+	dev, ino uint64
+	ctime    int64
+}
+
+// statStamp stamps the file at path, following symbolic links. A file that
+// cannot be stat'ed stamps as missing: opening it fails the same way.
+func statStamp(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{missing: true}
+	}
+	return stampOf(fi)
+}
+
+// fileDep is a seed file a compiled ruleset was built from.
+type fileDep struct {
+	path  string
+	stamp fileStamp
+}
+
+func depsChanged(deps []fileDep) bool {
+	for _, d := range deps {
+		if statStamp(d.path) != d.stamp {
+			return true
+		}
+	}
+	return false
+}
+
+// readStable reads the file at path and returns it with its stamp.
+// stable is false when the file changed during the read (its stamp differs
+// before and after: written to, or renamed over).
+func readStable(path string) (src []byte, st fileStamp, stable bool, err error) {
+	before, err := os.Stat(path)
+	if err != nil {
+		return nil, st, false, err
+	}
+	if src, err = os.ReadFile(path); err != nil {
+		return nil, st, false, err
+	}
+	st = stampOf(before)
+	return src, st, statStamp(path) == st, nil
+}
+
+// maxFingerprintFiles bounds the files Fingerprint looks at, for a
+// rulesets_dir pointed at a big tree by mistake.
+const maxFingerprintFiles = 4096
+
+// Fingerprint hashes the version (stampOf) of every file under the
+// rulesets dir: ruleset files, and seed files beside them or in folders
+// below. A change of any of them changes it, so a watcher that polls it
+// knows when to reload. Names starting with '.' are left out (editors'
+// swap files, and Kubernetes ConfigMap volumes' ..data, whose files are
+// reached through the symbolic links beside it); symbolic links are
+// followed, folders to a depth of 8; past 4,096 files the rest are not
+// looked at.
+func Fingerprint(dir string) (uint64, error) {
+	h := fnv.New64a()
+	n := 0
+	var walk func(dir, rel string, depth int) error
+	walk = func(dir, rel string, depth int) error {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, de := range ents {
+			if n >= maxFingerprintFiles {
+				return nil
+			}
+			name := de.Name()
+			if strings.HasPrefix(name, ".") {
+				continue
+			}
+			path, relPath := filepath.Join(dir, name), rel+name
+			fi, err := os.Stat(path)
+			if err != nil {
+				fmt.Fprintf(h, "%s\x00missing\x00", relPath)
+				continue
+			}
+			if fi.IsDir() {
+				if depth < 8 {
+					walk(path, relPath+"/", depth+1)
+				}
+				continue
+			}
+			if !fi.Mode().IsRegular() {
+				continue
+			}
+			n++
+			st := stampOf(fi)
+			fmt.Fprintf(h, "%s\x00%d\x00%d\x00%d\x00%d\x00%d\x00", relPath, st.size, st.mtime, st.dev, st.ino, st.ctime)
+		}
+		return nil
+	}
+	if err := walk(dir, "", 0); err != nil {
+		return 0, fmt.Errorf("rulesets: reading the rulesets dir: %w; check rulesets_dir", err)
+	}
+	return h.Sum64(), nil
+}
+
+// firstSeen is a version of a file (its stamp) and when the store first
+// saw it.
+type firstSeen struct {
+	stamp fileStamp
+	at    time.Time
+}
+
+// settled reports whether the file at path, as stamped, may be loaded:
+// always when not settling; else when it was last modified at least settle
+// ago, or when the store has seen this same version for that long (a
+// modification time in the future, from a file server whose clock runs
+// ahead, or a missing or empty file). Otherwise the file is noted as
+// waiting.
+// Callers hold mu.
+func (s *Store[T]) settled(run *reloadRun, path string, st fileStamp) bool {
+	if run.settle <= 0 {
+		return true
+	}
+	run.looked[path] = true
+	left := run.settle
+	// An empty file goes by when it was first seen, like a missing one:
+	// a truncation (O_TRUNC, cp) shows the new size a moment before the
+	// new modification time, so an empty file may still carry the old.
+	if !st.missing && st.size > 0 {
+		left = run.settle - run.now.Sub(time.Unix(0, st.mtime))
+	}
+	if left <= 0 {
+		delete(s.waiting, path)
+		return true
+	}
+	first, ok := s.waiting[path]
+	if !ok || first.stamp != st {
+		first = firstSeen{stamp: st, at: run.now}
+		s.waiting[path] = first
+	}
+	if seen := run.settle - run.now.Sub(first.at); seen <= 0 {
+		delete(s.waiting, path)
+		return true
+	} else if seen < left {
+		left = seen
+	}
+	run.wait(path, left)
+	return false
+}
+
+// wait notes path as waiting, to be looked at again in d.
+func (r *reloadRun) wait(path string, d time.Duration) {
+	d = max(d, 10*time.Millisecond)
+	r.res.Waiting = append(r.res.Waiting, path)
+	if r.res.RetryIn == 0 || d < r.res.RetryIn {
+		r.res.RetryIn = d
+	}
+}
+
+// forgetUnseen drops the waiting files a settling run did not look at
+// (they went away, or no ruleset names them any more), so the map stays
+// as small as the dir. Callers hold mu.
+func (s *Store[T]) forgetUnseen(run *reloadRun) {
+	if run.settle <= 0 {
+		return
+	}
+	for p := range s.waiting {
+		if !run.looked[p] {
+			delete(s.waiting, p)
+		}
+	}
 }
 
 const serialFile = "serial"
