@@ -90,7 +90,7 @@ func TestArenaGrowthMidPipeline(t *testing.T) {
 			in := Str("Order 42 for ACME-7")
 			want := genKit.must(t, pl, in)
 			for _, free := range []int{0, 1, 17, 3000} {
-				c := &Ctx{sec: MustSecret(genSecret), now: genNow}
+				c := &Ctx{sec: MustSecret(genSecret)}
 				// Fill the arena so only free bytes are left.
 				c.str(append(c.room(4096), make([]byte, 4096-free)...)[:4096-free])
 				if got := cap(c.sc.arena) - len(c.sc.arena); got < free {

@@ -147,9 +147,6 @@ func (b *progBuilder) finish(skip []rulesets.Scalar, redact bool) *program {
 		redact:   redact,
 		maxDepth: b.c.opts.MaxDepth,
 		maxBytes: b.c.opts.MaxBytes,
-		// Ctx.Now's compile-time value, UTC day start. The masks that
-		// depend on the day read their own dayClock at mask time instead.
-		now: dayStart(newDayClock(b.c.opts).today()),
 	}
 	p.setSkip(skip)
 	for _, r := range p.rules {

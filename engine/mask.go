@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"slices"
-	"time"
 	"unsafe"
 
 	"gopkg.in/yaml.v3"
@@ -86,7 +85,6 @@ type Pipeline []step
 // the duration of one record.
 type Ctx struct {
 	sec *Secret
-	now time.Time
 	// doc is the original record, read by hash sources, conditions and
 	// from_json_path.
 	doc []byte
@@ -304,9 +302,6 @@ func (c *Ctx) done() {
 		sc.mac, sc.macSec = nil, nil
 	}
 }
-
-// Now is the ruleset's "now", fixed when it was compiled.
-func (c *Ctx) Now() time.Time { return c.now }
 
 // Doc is the original record (read-only).
 func (c *Ctx) Doc() []byte { return c.doc }
@@ -528,9 +523,6 @@ func resolveNode(n *yaml.Node) *yaml.Node {
 	}
 	return n
 }
-
-// Now is the compile-time "now" (Options.Now).
-func (p *Params) Now() time.Time { return p.c.opts.Now }
 
 // Seed opens a seed file by name: a built-in one, or a CSV beside the
 // ruleset. It is read now, at compile time, never at mask time.

@@ -28,7 +28,7 @@ func BenchmarkGenMasks(b *testing.B) {
 	for _, tc := range cases {
 		pl := genKit.testMask(b, tc.src)
 		b.Run(tc.name, func(b *testing.B) {
-			c := &Ctx{sec: sec, now: genNow}
+			c := &Ctx{sec: sec}
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := c.Run(pl, tc.in); err != nil {

@@ -197,7 +197,7 @@ func BenchmarkImitateUniqueDigits(b *testing.B) {
 			vals[i] = tc.in(i)
 		}
 		b.Run(tc.name, func(b *testing.B) {
-			c := &Ctx{sec: sec, now: genNow}
+			c := &Ctx{sec: sec}
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {

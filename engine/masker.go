@@ -67,7 +67,7 @@ func (p *program) mask(dst []byte, sec *Secret, value []byte, o *CallOptions) ([
 		return dst, &MaskError{Reason: ReasonTooLarge, Msg: "the value is " + strconv.Itoa(len(value)) + " bytes, more than the limit of " + strconv.Itoa(p.maxBytes) + "; raise limits.max_record_bytes if such records are expected"}
 	}
 	c := p.getCall(nil, value)
-	c.own.sec, c.own.now, c.own.doc = sec, p.now, value
+	c.own.sec, c.own.doc = sec, value
 	if o != nil && o.HashValue != nil {
 		c.override = o.HashValue
 	}
@@ -241,7 +241,7 @@ func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *progra
 	if p.isDefault(&v) {
 		return v, nil
 	}
-	ctx := Ctx{sec: sec, now: p.now, doc: doc}
+	ctx := Ctx{sec: sec, doc: doc}
 	defer ctx.done()
 	out, err := ctx.Run(pipe, v)
 	if err != nil {

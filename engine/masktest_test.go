@@ -72,7 +72,7 @@ func (k maskKit) run(pl Pipeline, secret string, v Value, hash []byte) (Value, e
 
 // runDoc is run with the original record doc (for from_json_path).
 func (k maskKit) runDoc(pl Pipeline, secret string, v Value, doc string, hash []byte) (Value, error) {
-	c := &Ctx{sec: MustSecret(secret), now: k.now, doc: []byte(doc), hash: hash}
+	c := &Ctx{sec: MustSecret(secret), doc: []byte(doc), hash: hash}
 	return c.Run(pl, v)
 }
 

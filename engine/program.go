@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sync"
-	"time"
 
 	"github.com/maskstream/maskstream/rulesets"
 )
@@ -30,7 +29,6 @@ type program struct {
 	redact    bool
 	maxDepth  int
 	maxBytes  int
-	now       time.Time
 }
 
 // On-null actions beyond rulesets' skip and null.
