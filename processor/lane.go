@@ -130,10 +130,18 @@ func (l *lane) stop(ctx context.Context) {
 	close(l.queue)
 	l.deliverMu.Unlock()
 
+	// A context already ended is the source stopping the lane at once on
+	// purpose (an exactly-once source aborting its transaction logs why);
+	// it is not a shutdown running out of time.
+	atOnce := ctx.Err() != nil
 	select {
 	case <-l.ackerDone:
 	case <-ctx.Done():
-		l.r.log.Warn("lane did not drain within the shutdown deadline; abandoning the rest (a Kafka or JetStream source redelivers it; core NATS cannot, so there it is lost)", "topic", l.id.Topic, "partition", l.id.Partition)
+		if atOnce {
+			l.r.log.Info("lane stopped by its source without draining; abandoning the rest", "topic", l.id.Topic, "partition", l.id.Partition)
+		} else {
+			l.r.log.Warn("lane did not drain within the shutdown deadline; abandoning the rest (a Kafka or JetStream source redelivers it; core NATS cannot, so there it is lost)", "topic", l.id.Topic, "partition", l.id.Partition)
+		}
 	}
 	l.cancelHard(errLaneStopped)
 	<-l.writerDone

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -67,15 +68,36 @@ func classifyProduceErr(topic string, partition int32, err error) error {
 	return fmt.Errorf("kafka: producing to %s[%d]: %w", topic, partition, err)
 }
 
+// errTxnAborted is the done error of a record the broker refused together
+// with its batch in a transaction (txnGuard.hold), given once its lane is
+// stopped and the transaction aborted. It is not permanent: the record was
+// not judged alone, and it is read again.
+var errTxnAborted = errors.New("kafka: refused with its batch; the transaction was aborted and the batch is read again")
+
+func isFenced(err error) bool {
+	return errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.ProducerFenced)
+}
+
 // fencedHint says why a transactional producer was fenced, or returns nil
 // for any other error. Two live instances with one transactional id fence
 // each other in turn (each restart fences the other), and the broker's
-// words name neither the id nor the setting that makes it unique.
+// words name neither the id nor the setting that makes it unique. A
+// transaction the broker aborted at its timeout looks the same; a
+// transactional sink asks txnGuard.fenceHint, which tells them apart.
 func fencedHint(err error) error {
-	if errors.Is(err, kerr.InvalidProducerEpoch) || errors.Is(err, kerr.ProducerFenced) {
+	if isFenced(err) {
 		return fmt.Errorf("another instance uses this route's transactional id (a copy of this instance, or one with the same MASKSTREAM_INSTANCE_ID or host name): give each instance its own MASKSTREAM_INSTANCE_ID: %w", err)
 	}
 	return nil
+}
+
+// txnTimedOut explains a fence that came after the transaction had been
+// open for the transaction timeout: the broker aborted it because its
+// records could not be produced in time, and waiting says what they
+// waited for.
+func txnTimedOut(open, timeout time.Duration, waiting string, err error) error {
+	return fmt.Errorf("the transaction timed out: it was open for %s, past the transaction timeout of %s, because records could not be produced (%s), so the broker aborted it: fix what they waited for (the warnings before this name it), then restart the route: %w",
+		open.Round(time.Second), timeout, waiting, err)
 }
 
 // fatalConsumeErrs are fetch errors no retry fixes: credentials or ACLs

@@ -157,7 +157,7 @@ func (ls *laneSet) laneFor(tp topicPartition) *partLane {
 		ls.mu.Unlock()
 		cancel()
 		close(pl.done)
-		ls.stopLane(pl)
+		ls.stopLane(pl, ls.stopTimeout)
 		return nil
 	}
 	ls.lanes[tp] = pl
@@ -213,12 +213,25 @@ func (ls *laneSet) release(m map[string][]int32) {
 		}
 	}
 	ls.mu.Unlock()
-	ls.stopLanes(pls)
+	ls.stopLanes(pls, ls.stopTimeout)
 }
 
-// stopAll stops every lane. With closing (the end of Run) no lane opens
-// afterwards; without, lanes reopen on their partition's next records.
-func (ls *laneSet) stopAll(closing bool) {
+// stopAll stops every lane, each given StopTimeout to drain. With closing
+// (the end of Run) no lane opens afterwards; without, lanes reopen on
+// their partition's next records.
+func (ls *laneSet) stopAll(closing bool) { ls.stopEvery(closing, ls.stopTimeout) }
+
+// stopAllNow stops every lane without waiting for what it holds to be
+// produced: Lane.Stop gets a context that has already ended, so the lane
+// abandons its unfinished records at once. A TxnSource does this before
+// aborting a transaction on purpose (its records wait on something that
+// will not come in time, or the broker refused them with their batch):
+// the records are read again, and the abort fails what kgo still holds
+// for them, which a stopped lane ignores. Lanes reopen on their
+// partition's next records.
+func (ls *laneSet) stopAllNow() { ls.stopEvery(false, 0) }
+
+func (ls *laneSet) stopEvery(closing bool, within time.Duration) {
 	ls.mu.Lock()
 	ls.closing = ls.closing || closing
 	pls := make([]*partLane, 0, len(ls.lanes))
@@ -226,12 +239,13 @@ func (ls *laneSet) stopAll(closing bool) {
 		pls = append(pls, pl)
 	}
 	ls.mu.Unlock()
-	ls.stopLanes(pls)
+	ls.stopLanes(pls, within)
 }
 
-// stopLanes stops pls in parallel and waits for all of them, including
-// those another caller (a revoke racing the end of Run) is stopping.
-func (ls *laneSet) stopLanes(pls []*partLane) {
+// stopLanes stops pls in parallel, each given within to drain, and waits
+// for all of them, including those another caller (a revoke racing the
+// end of Run) is stopping.
+func (ls *laneSet) stopLanes(pls []*partLane, within time.Duration) {
 	var wg sync.WaitGroup
 	for _, pl := range pls {
 		ls.mu.Lock()
@@ -245,7 +259,7 @@ func (ls *laneSet) stopLanes(pls []*partLane) {
 		wg.Go(func() {
 			pl.cancel()
 			<-pl.done
-			ls.stopLane(pl)
+			ls.stopLane(pl, within)
 			ls.mu.Lock()
 			if ls.lanes[pl.tp] == pl {
 				delete(ls.lanes, pl.tp)
@@ -256,9 +270,9 @@ func (ls *laneSet) stopLanes(pls []*partLane) {
 	wg.Wait()
 }
 
-func (ls *laneSet) stopLane(pl *partLane) {
+func (ls *laneSet) stopLane(pl *partLane, within time.Duration) {
 	defer close(pl.stopped)
-	ctx, cancel := context.WithTimeout(context.Background(), ls.stopTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	pl.lane.Stop(ctx)
 }

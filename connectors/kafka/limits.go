@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -39,7 +41,8 @@ const (
 // sink asks the broker in Write, before that record reaches kgo, so the
 // answer is there in time. A limit lowered on the broker later is not
 // picked up until the sink is rebuilt; the broker then refuses whole
-// batches and the sink's solo retries (solo.go) sort the records out.
+// batches and the sink's solo retries (solo.go) sort the records out, or,
+// for a transactional sink, the TxnSource's serial replay (txn.go).
 //
 // The lookup first asks for the topic's metadata as the producer does,
 // letting the cluster create it. A topic the cluster neither has nor
@@ -53,6 +56,7 @@ type topicLimits struct {
 	cl       *kgo.Client  // set once the client exists, before any Write
 	adm      *kadm.Client // on cl
 	known    sync.Map     // topic -> int32, the cap kgo uses; settled answers only
+	given    sync.Map     // topic -> *atomic.Int32, the largest cap batchMax returned
 	asking   sync.Map     // topic -> *limitLookup, the latest unsettled lookup
 	watching sync.Map     // topic -> struct{}: missing, watched until it exists
 	mu       sync.Mutex   // serializes starting lookups
@@ -79,10 +83,47 @@ func newTopicLimits(def int32, logger *slog.Logger) *topicLimits {
 // batchMax is kgo's ProducerBatchMaxBytesFn: the cap for topic's batches.
 // It never blocks (kgo calls it while updating metadata).
 func (l *topicLimits) batchMax(topic string) int32 {
+	limit := l.def
 	if v, ok := l.known.Load(topic); ok {
-		return v.(int32)
+		limit = v.(int32)
+	}
+	// kgo asks once per partition and keeps the answer, which may predate
+	// the topic's known limit (a topic created while its records waited).
+	v, ok := l.given.Load(topic)
+	if !ok {
+		v, _ = l.given.LoadOrStore(topic, new(atomic.Int32))
+	}
+	for given := v.(*atomic.Int32); ; {
+		old := given.Load()
+		if old >= limit || given.CompareAndSwap(old, limit) {
+			break
+		}
+	}
+	return limit
+}
+
+// givenMax is the largest cap batchMax gave kgo for topic, or the
+// producer's own cap when kgo has not asked: a record larger than it
+// cannot have shared a batch with another.
+func (l *topicLimits) givenMax(topic string) int32 {
+	if v, ok := l.given.Load(topic); ok {
+		if given := v.(*atomic.Int32).Load(); given > 0 {
+			return given
+		}
 	}
 	return l.def
+}
+
+// missing lists the destination topics being watched because they do not
+// exist, sorted.
+func (l *topicLimits) missing() []string {
+	var out []string
+	l.watching.Range(func(k, _ any) bool {
+		out = append(out, k.(string))
+		return true
+	})
+	slices.Sort(out)
+	return out
 }
 
 // learn makes sure topic's limit has been asked for, asking the broker at
@@ -162,7 +203,7 @@ func (l *topicLimits) ask(topic string, lk *limitLookup) {
 	}
 	if err != nil {
 		lk.retryAt = time.Now().Add(l.retryAfter)
-		l.logger.Warn("kafka: cannot read the destination topic's max.message.bytes; batches stay capped at the producer's batch_max_bytes, and a batch the broker refuses as too large is retried record by record",
+		l.logger.Warn("kafka: cannot read the destination topic's max.message.bytes; batches stay capped at the producer's batch_max_bytes, and a batch the broker refuses as too large is produced again record by record (with exactly_once, in a new transaction), so only a record too large on its own is dead-lettered",
 			"topic", topic, "batch_max_bytes", l.def, "err", err)
 		return
 	}

@@ -140,9 +140,15 @@ type Sink struct {
 	closed   atomic.Bool
 	ownsCl   bool      // Close closes cl (false when a transactional source owns it)
 	txn      *txnGuard // nil unless transactional
-	// promiseFn is s.promise, bound once: writing s.promise in Write
-	// would allocate a method value per record.
-	promiseFn func(*kgo.Record, error)
+	// one is the single in-flight slot of a transactional sink while
+	// txn.serial holds: a record waits for the one before it, so each is
+	// alone in its batch.
+	one chan struct{}
+	// promiseFn is s.promise and alonePromiseFn s.alonePromise, bound
+	// once: writing s.promise in Write would allocate a method value per
+	// record.
+	promiseFn      func(*kgo.Record, error)
+	alonePromiseFn func(*kgo.Record, error)
 }
 
 var _ connectors.Sink = (*Sink)(nil)
@@ -182,7 +188,10 @@ func newSink(cl *kgo.Client, cfg SinkConfig, parts *partitionCounts, limits *top
 		sem:    make(chan struct{}, cfg.MaxInFlight),
 		ownsCl: owns, txn: txn,
 	}
-	s.promiseFn = s.promise
+	s.promiseFn, s.alonePromiseFn = s.promise, s.alonePromise
+	if txn != nil {
+		s.one = make(chan struct{}, 1)
+	}
 	return s
 }
 
@@ -197,8 +206,9 @@ var ErrSinkClosed = errors.New("kafka: sink closed")
 // (acks=all), with an error wrapping connectors.ErrPermanent when retrying
 // cannot help (too large, not authorized, no such partition,
 // DeliveryTimeout passed), or with another error only when the sink is
-// closed or its producer is fenced: the route must then stop without
-// acking.
+// closed or its producer is fenced, or, for a transactional sink, when
+// its TxnSource aborted the transaction after stopping the lanes: the
+// route must then stop without acking.
 //
 // done comes in write order per destination partition, with one exception.
 // A record too large for the topic fails alone, before it is sent, when
@@ -210,8 +220,14 @@ var ErrSinkClosed = errors.New("kafka: sink closed")
 // fails permanently, its neighbours are stored), and they are stored and
 // acknowledged after records written after them. The same holds for the
 // other refusals Kafka gives a whole batch for one record (an invalid
-// record or timestamp, a corrupt batch). A transactional sink does not
-// retry alone: the whole batch gets the permanent error.
+// record or timestamp, a corrupt batch).
+//
+// A transactional sink keeps order instead: it holds the refused records
+// (their done waits) and its TxnSource aborts the transaction, stops the
+// lanes and reads the batch again, which the sink then produces one
+// record at a time (Write waits for the record before it), so the
+// culprit's done is its own and its neighbours are stored, in order,
+// within one transaction.
 func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(error)) error {
 	if s.closed.Load() {
 		return ErrSinkClosed
@@ -228,15 +244,28 @@ func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(erro
 			return ctx.Err()
 		}
 	}
-	if s.txn != nil && !s.txn.enter() {
-		<-s.sem
-		return ErrNotInTransaction
+	promise := s.promiseFn
+	if s.txn != nil {
+		if !s.txn.enter() {
+			<-s.sem
+			return ErrNotInTransaction
+		}
+		if s.txn.serial.Load() {
+			select {
+			case s.one <- struct{}{}:
+			case <-ctx.Done():
+				s.txn.leave()
+				<-s.sem
+				return ctx.Err()
+			}
+			promise = s.alonePromiseFn
+		}
 	}
 	s.inflight.Add()
 	p := getProduced(rec, done)
 	// The record's lifetime is not the caller's ctx: a record cancelled
 	// half way would leave a gap before the records after it.
-	s.cl.Produce(context.Background(), &p.kr, s.promiseFn)
+	s.cl.Produce(context.Background(), &p.kr, promise)
 	if s.txn != nil {
 		s.txn.leave()
 	}
@@ -247,11 +276,24 @@ func (s *Sink) Write(ctx context.Context, rec *connectors.Record, done func(erro
 // method value serves them all, so a record costs no closure.
 func (s *Sink) promise(r *kgo.Record, err error) {
 	p := r.Context.(*produced)
-	if err != nil && s.solo != nil && isBatchRefusal(err) {
-		s.solo.push(r, err, func(err error) { s.finish(p, err) })
-		return
+	if err != nil && isBatchRefusal(err) && !refusedAlone(r, err, s.limits.givenMax(r.Topic)) {
+		switch {
+		case s.solo != nil:
+			s.solo.push(r, err, func(err error) { s.finish(p, err) })
+			return
+		case s.txn != nil:
+			s.txn.hold(func(err error) { s.finish(p, err) })
+			return
+		}
 	}
 	s.finish(p, err)
+}
+
+// alonePromise is promise for a record produced alone (txnGuard.serial):
+// the broker's verdict is the record's own, and the next record may go.
+func (s *Sink) alonePromise(r *kgo.Record, err error) {
+	s.finish(r.Context.(*produced), err)
+	<-s.one
 }
 
 // finish gives done the classified outcome, recycles the record and frees
@@ -268,6 +310,11 @@ func (s *Sink) finish(p *produced, err error) {
 }
 
 func (s *Sink) classify(r *kgo.Record, err error) error {
+	if s.txn != nil {
+		if hint := s.txn.fenceHint(err); hint != nil {
+			return fmt.Errorf("kafka: producing to %s[%d]: %w", r.Topic, r.Partition, hint)
+		}
+	}
 	if r.Partition >= 0 {
 		if n, ok := s.parts.get(r.Topic); ok && int(r.Partition) >= n {
 			err = fmt.Errorf("%w: partition %d of %d", errPartitionOutOfRange, r.Partition, n)

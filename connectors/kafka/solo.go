@@ -30,6 +30,23 @@ func isBatchRefusal(err error) bool {
 	return false
 }
 
+// refusedAlone reports whether err, a batch refusal, is kgo's own verdict
+// on r alone: a record too large for any batch under the topic's cap
+// (batchCap, the largest kgo was given) fails before it is batched, with
+// the same kerr.MessageTooLarge the broker gives a whole batch. Only the
+// record's size tells them apart; a record near the cap counts as batched,
+// which costs a needless retry alone, never a neighbour's dead letter.
+func refusedAlone(r *kgo.Record, err error, batchCap int32) bool {
+	if !errors.Is(err, kerr.MessageTooLarge) {
+		return false
+	}
+	size := len(r.Key) + len(r.Value)
+	for _, h := range r.Headers {
+		size += len(h.Key) + len(h.Value)
+	}
+	return size > int(batchCap)
+}
+
 // errSoloClosed is what a record waiting for its solo retry gets when the
 // sink closes first. It is not permanent: the route stops without acking.
 var errSoloClosed = errors.New("kafka: sink closed before a record refused with its batch could be produced alone")
