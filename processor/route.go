@@ -184,6 +184,9 @@ func NewRoute(cfg RouteConfig) (*Route, error) {
 	if !ok {
 		return nil, fmt.Errorf("processor: route %s: ruleset %q is not loaded; put %s.yaml in rulesets_dir (or fix its errors, logged above)", cfg.Name, cfg.Ruleset, cfg.Ruleset)
 	}
+	if e.Source != rulesets.SourceFile {
+		return nil, fmt.Errorf("processor: route %s: ruleset %q is a plan uploaded over the HTTP API, and routes mask only with files of rulesets_dir; put %s.yaml there (and delete the plan)", cfg.Name, cfg.Ruleset, cfg.Ruleset)
+	}
 	c, err := newCompiled(e, cfg.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("processor: route %s: %w", cfg.Name, err)
@@ -205,6 +208,13 @@ func (r *Route) onRulesetChange(ch rulesets.Change[*engine.Masker]) {
 	}
 	if ch.Entry == nil {
 		r.log.Warn("ruleset removed; the route keeps masking with its last version until restarted", "ruleset", ch.Name)
+		return
+	}
+	if ch.Entry.Source != rulesets.SourceFile {
+		// What a production stream masks with is the rulesets dir's to
+		// say: an admin token of the HTTP API must not be able to change
+		// it (to do_nothing, say) by uploading a plan of the same name.
+		r.log.Warn("a plan uploaded over the HTTP API has the name of the route's ruleset; routes mask only with files, so the route keeps masking with its file's last version", "ruleset", ch.Name)
 		return
 	}
 	if cur := r.ruleset.load(); cur != nil && cur.m == ch.Entry.Compiled {

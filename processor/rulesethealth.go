@@ -2,6 +2,7 @@ package processor
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,7 +19,8 @@ type RulesetLister interface {
 // rulesetHealth exports maskstream_ruleset_healthy{ruleset}: 1 while what
 // serves is what the ruleset's file says, 0 while its file is broken (the
 // last reload failed and the previous version serves) or gone while a
-// route still masks with it.
+// route still masks with it (a plan uploaded under its name does not count:
+// routes mask with files only).
 //
 // ruleset_reloads_total counts a failed reload once, when the file
 // changes, so an alert on its increase clears after its window while the
@@ -58,7 +60,11 @@ func (c *rulesetHealth) Collect(ch chan<- prometheus.Metric) {
 	seen := make(map[string]bool)
 	for _, e := range c.store.List() {
 		seen[e.Name] = true
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, healthValue(e), e.Name)
+		v := healthValue(e)
+		if e.Source != rulesets.SourceFile && slices.Contains(c.inUse, e.Name) {
+			v = 0
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, e.Name)
 	}
 	for _, name := range c.inUse {
 		if !seen[name] {

@@ -63,6 +63,13 @@ func TestRulesetHealthy(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, map[string]float64{"people": 0, "orders": 0}},
+		// Routes mask with files only: an upload under the name leaves
+		// the route on the removed file's version.
+		{"an upload takes the name", func(t *testing.T) {
+			if _, err := store.Put("people", good); err != nil {
+				t.Fatal(err)
+			}
+		}, map[string]float64{"people": 0, "orders": 0}},
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			step.change(t)

@@ -302,8 +302,12 @@ func loadStore(cfg *config.Config, log *slog.Logger) (*rulesets.Store[*engine.Ma
 		}
 	}
 	for _, name := range cfg.Rulesets() {
-		if _, ok := store.Get(name); !ok {
+		e, ok := store.Get(name)
+		if !ok {
 			return nil, fmt.Errorf("a route uses ruleset %q, but rulesets_dir (%s) has no %s.yaml", name, cfg.RulesetsDir, name)
+		}
+		if e.Source != rulesets.SourceFile {
+			return nil, fmt.Errorf("a route uses ruleset %q, which is a plan uploaded over the HTTP API (in %s), not a file: routes mask only with files of rulesets_dir; put %s.yaml in %s and delete the plan", name, cfg.DataDir, name, cfg.RulesetsDir)
 		}
 	}
 	return store, nil

@@ -1,0 +1,81 @@
+package processor_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/maskstream/maskstream/connectors/kafka"
+	"github.com/maskstream/maskstream/engine"
+	"github.com/maskstream/maskstream/processor"
+	"github.com/maskstream/maskstream/rulesets"
+)
+
+// TestRoutesIgnoreUploads: what a stream masks with is the rulesets dir's
+// to say. A plan uploaded over the HTTP API under a route's ruleset name
+// (its file removed) does not change what the running route masks with,
+// and a route whose ruleset exists only as an upload does not start, so an
+// admin token cannot turn a production stream's masking off.
+func TestRoutesIgnoreUploads(t *testing.T) {
+	const fileYAML = "version: \"1.0\"\nrules:\n  - path: \"$.name\"\n    masks: [ { type: from_fixed, value: FILE } ]\n"
+	const uploadYAML = "version: \"1.0\"\nrules:\n  - path: \"$.other\"\n    masks: [ { type: do_nothing } ]\n"
+	dir, data := t.TempDir(), t.TempDir()
+	file := filepath.Join(dir, "orders.yaml")
+	if err := os.WriteFile(file, []byte(fileYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	newStore := func(t *testing.T) *rulesets.Store[*engine.Masker] {
+		t.Helper()
+		s := rulesets.NewStore(rulesets.StoreConfig{Dir: dir, DataDir: data}, processor.Compiler(0, 0))
+		if err := s.Load(); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// The connectors never connect: the route is built, not run.
+	cc := kafka.ClusterConfig{Brokers: []string{"127.0.0.1:1"}}
+	src, err := kafka.NewSource(cc, kafka.SourceConfig{Topics: []string{"orders"}, Group: "g"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	sink, err := kafka.NewSink(cc, kafka.SinkConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	routeOn := func(store *rulesets.Store[*engine.Masker]) (*processor.Route, error) {
+		return processor.NewRoute(processor.RouteConfig{Name: "orders", Source: src, Sink: sink,
+			Ruleset: "orders", Rulesets: store, Secret: engine.MustSecret(testSecret)})
+	}
+
+	store := newStore(t)
+	r, err := routeOn(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fileSerial := r.Status().RulesetSerial
+
+	t.Run("an upload under the name of a removed file", func(t *testing.T) {
+		if err := os.Remove(file); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		up, err := store.Put("orders", []byte(uploadYAML))
+		if err != nil {
+			t.Fatalf("upload: %v", err)
+		}
+		if got := r.Status().RulesetSerial; got != fileSerial {
+			t.Errorf("the route masks with serial %d, the upload's is %d: an upload replaced the file's ruleset (want %d)", got, up.Serial, fileSerial)
+		}
+	})
+	t.Run("a route whose ruleset is only an upload", func(t *testing.T) {
+		_, err := routeOn(newStore(t))
+		if err == nil || !strings.Contains(err.Error(), "uploaded over the HTTP API") {
+			t.Fatalf("NewRoute on an upload: error %v, want one saying routes mask only with files", err)
+		}
+	})
+}
