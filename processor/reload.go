@@ -35,12 +35,10 @@ var _ Reloader = (*rulesets.Store[int])(nil)
 // dependency.
 //
 // A file written in place passes through shorter versions that are still
-// valid rulesets, with rules missing. So a change is reloaded only once
-// the dir has looked the same for a whole poll, and the store then loads
-// only files left alone for its settle time (rulesets.StoreConfig.Settle,
-// 1s); the others keep their version serving and are looked at again when
-// they will have settled, without waiting for the next poll. SIGHUP works
-// the same way, less the quiet poll.
+// valid rulesets, with rules missing. So the store loads only files left
+// alone for its settle time (rulesets.StoreConfig.Settle, 1s); the others
+// keep their version serving and are looked at again when they will have
+// settled, without waiting for the next poll. SIGHUP works the same way.
 type Watcher struct {
 	store    Reloader
 	dir      string
@@ -87,14 +85,12 @@ func (w *Watcher) Run(ctx context.Context) {
 	st := watchState{}
 	last, _ := fingerprint(w.dir)
 	w.reload(whyStart, false, &st, retry)
-	changed := false
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-w.trigger:
 			last, _ = fingerprint(w.dir)
-			changed = false
 			w.reload(whySignal, false, &st, retry)
 		case <-retry.C:
 			w.reload(st.why, true, &st, retry)
@@ -103,11 +99,12 @@ func (w *Watcher) Run(ctx context.Context) {
 			switch {
 			case err != nil:
 			case fp != last:
-				// Wait for a poll that sees no change: the file may
-				// still be being written.
-				last, changed = fp, true
-			case changed:
-				changed = false
+				// The store loads only files left alone for its settle
+				// time, so a file still being written waits there. No
+				// quiet poll is waited for here: any other file of the
+				// dir that keeps changing (a log, a heartbeat) would
+				// hold every ruleset edit back forever.
+				last = fp
 				w.reload(whyChange, false, &st, retry)
 			case st.waiting != "":
 				w.reload(st.why, true, &st, retry)

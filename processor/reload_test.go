@@ -319,3 +319,40 @@ rules:
 	age(t, seed)
 	waitFor(t, 30*time.Second, "the edited seed file in use", func() bool { return mask() == `{"name":"Bravo"}` })
 }
+
+// TestWatcherBusyNeighbour: another file of the rulesets dir that changes
+// at every poll (a log, a heartbeat) must not hold a settled ruleset edit
+// back: the watcher once waited for a poll that saw no change at all.
+func TestWatcherBusyNeighbour(t *testing.T) {
+	e := newReloadEnv(t, 50*time.Millisecond, map[string]string{"people.yaml": ssnRuleset("V1"), "heartbeat.txt": "0"})
+	e.run(t, 20*time.Millisecond)
+	waitFor(t, 10*time.Second, "first look", func() bool { return len(e.rec.calls()) > 0 })
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			_ = os.WriteFile(filepath.Join(e.dir, "heartbeat.txt"), []byte(strings.Repeat("x", i%50)), 0o600)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	if err := os.WriteFile(e.path, []byte(ssnRuleset("V2")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	age(t, e.path)
+	sec := engine.MustSecret(testSecret)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		out, _ := e.entry(t).Compiled.MaskValue(nil, sec, []byte(`{"name":"n"}`), nil)
+		if strings.Contains(string(out), "V2") {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("V2 never loaded in 5s (250 polls) while heartbeat.txt changes; reload calls: %d", len(e.rec.calls()))
+}

@@ -168,10 +168,15 @@ func (s *Store[T]) reloadFile(run *reloadRun, name, path string) *FileError {
 	old, exists := s.Get(name)
 	fail := func(err error) *FileError {
 		if exists && old.Source == SourceFile {
-			e := *old
-			e.Logs = s.appendLog(old.Logs, LogError, s.cfg.Now().UTC(),
-				fmt.Sprintf("reload failed, still serving serial %d: %v", old.Serial, err))
-			s.publish(name, &e, old)
+			msg := fmt.Sprintf("reload failed, still serving serial %d: %v", old.Serial, err)
+			// The same failure found again (the watcher looks again while
+			// any other file waits to settle) is not logged again: twenty
+			// copies would push the ruleset's history out of its logs.
+			if !lastLogIs(old.Logs, LogError, msg) {
+				e := *old
+				e.Logs = s.appendLog(old.Logs, LogError, s.cfg.Now().UTC(), msg)
+				s.publish(name, &e, old)
+			}
 		}
 		return &FileError{Name: name, Path: path, Err: err}
 	}
@@ -228,6 +233,12 @@ func (s *Store[T]) reloadFile(run *reloadRun, name, path string) *FileError {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// lastLogIs reports whether the newest log has this level and message.
+func lastLogIs(logs []Log, level, msg string) bool {
+	n := len(logs)
+	return n > 0 && logs[n-1].Level == level && logs[n-1].Message == msg
 }
 
 // restored adds an info log to a ruleset whose file was put back to the

@@ -460,3 +460,38 @@ func TestFingerprint(t *testing.T) {
 		t.Error("Fingerprint of a missing dir: no error")
 	}
 }
+
+// TestBrokenFileLoggedOnce: a broken file found again, unchanged, while
+// another file waits to settle (the watcher looks again at every poll)
+// keeps one error log; twenty copies would push its history out.
+func TestBrokenFileLoggedOnce(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
+	writeFile(t, a, peopleYAML(2))
+	writeFile(t, b, peopleYAML(2))
+	var clock testClock
+	s := settlingStore(dir, &clock)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, a, "version: \"1.0\"\nrules: [ {")
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(a, old, old); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, b, peopleYAML(3)) // b waits to settle: every pass looks again
+	for range 5 {
+		if _, err := s.ReloadSettled(); err == nil {
+			t.Fatal("a broken file reloaded without an error")
+		}
+	}
+	errs := 0
+	for _, l := range mustGet(t, s, "a").Logs {
+		if l.Level == rulesets.LogError {
+			errs++
+		}
+	}
+	if errs != 1 {
+		t.Errorf("%d error logs after 5 passes over the same broken file, want 1", errs)
+	}
+}
