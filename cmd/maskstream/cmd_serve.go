@@ -319,7 +319,7 @@ func warnNoRulesets(log *slog.Logger, dir string) {
 		}
 	}
 	log.Warn("no rulesets: the rulesets dir holds no *.yaml file, so every mask request answers 404; "+
-		"add ruleset files there (loaded within a second), upload one (PUT /v1/rulesets/{name}), "+
+		"add ruleset files there (loaded a second or two after they are written), upload one (PUT /v1/rulesets/{name}), "+
 		"or name a folder of rulesets with -rulesets or rulesets_dir (the repo's are in rulesets/examples)", args...)
 }
 
