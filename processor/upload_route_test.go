@@ -72,6 +72,26 @@ func TestRoutesIgnoreUploads(t *testing.T) {
 			t.Errorf("the route masks with serial %d, the upload's is %d: an upload replaced the file's ruleset (want %d)", got, up.Serial, fileSerial)
 		}
 	})
+	t.Run("the file back, changed, over the upload", func(t *testing.T) {
+		changed := strings.Replace(fileYAML, "FILE", "FILE-V2", 1)
+		if err := os.WriteFile(file, []byte(changed), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Reload(); err != nil {
+			t.Fatalf("reload with the file back: %v", err)
+		}
+		e, _ := store.Get("orders")
+		if e.Source != rulesets.SourceFile || r.Status().RulesetSerial != e.Serial {
+			t.Errorf("the route masks with serial %d, the file's is %d (%s): the operator's new file is not applied", r.Status().RulesetSerial, e.Serial, e.Source)
+		}
+		// Put the upload-only state back for the next case.
+		if err := os.Remove(file); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	})
 	t.Run("a route whose ruleset is only an upload", func(t *testing.T) {
 		_, err := routeOn(newStore(t))
 		if err == nil || !strings.Contains(err.Error(), "uploaded over the HTTP API") {

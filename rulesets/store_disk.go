@@ -183,9 +183,11 @@ func (s *Store[T]) reloadFile(run *reloadRun, name, path string) *FileError {
 	if !ValidName(name) {
 		return fail(ErrBadName)
 	}
-	if exists && old.Source != SourceFile {
-		return fail(fmt.Errorf("the name %q is taken by an uploaded plan; rename the file or delete the plan", name))
-	}
+	// A file wins over a plan uploaded under its name: the files are the
+	// operator's, and an upload made while a file was briefly gone (an
+	// editor's save) must not keep the operator's next version out, nor
+	// stop the next start. The plan stays in the data dir, unserved.
+	shadows := exists && old.Source != SourceFile
 	for reads := 1; ; reads++ {
 		noted := len(run.res.Waiting)
 		src, st, stable, err := readStable(path)
@@ -215,7 +217,7 @@ func (s *Store[T]) reloadFile(run *reloadRun, name, path string) *FileError {
 				return fail(err)
 			}
 			if ok {
-				s.publishFile(name, path, old, exists, rs, c, deps)
+				s.publishFile(name, path, old, exists, shadows, rs, c, deps)
 				run.res.Changed++
 				return nil
 			}
@@ -290,7 +292,9 @@ func (s *Store[T]) buildFile(run *reloadRun, name, path string, src []byte) (rs 
 }
 
 // publishFile publishes a ruleset file's new version.
-func (s *Store[T]) publishFile(name, path string, old *Entry[T], exists bool, rs *Ruleset, c T, deps []fileDep) {
+// shadows: old is a plan uploaded under the file's name, which the file
+// now takes over (it is logged, and the plan is no longer served).
+func (s *Store[T]) publishFile(name, path string, old *Entry[T], exists, shadows bool, rs *Ruleset, c T, deps []fileDep) {
 	now := s.cfg.Now().UTC()
 	e := &Entry[T]{
 		Name: name, Ruleset: rs, Compiled: c, Serial: s.nextSerial(),
@@ -298,11 +302,14 @@ func (s *Store[T]) publishFile(name, path string, old *Entry[T], exists bool, rs
 		deps: deps,
 	}
 	msg := fmt.Sprintf("loaded from %s: %d rules", filepath.Base(path), len(rs.Rules))
-	if exists {
+	if exists && !shadows {
 		e.Created, e.Logs = old.Created, old.Logs
 		msg = fmt.Sprintf("reloaded from %s: %d rules", filepath.Base(path), len(rs.Rules))
 	}
 	e.Logs = s.appendLog(e.Logs, LogInfo, now, msg)
+	if shadows {
+		e.Logs = s.appendLog(e.Logs, LogWarning, now, fmt.Sprintf("the file %s holds this name, so the plan uploaded under it is not served; delete plans/%s.json from the data dir, or rename the file", filepath.Base(path), name))
+	}
 	s.publish(name, e, old)
 }
 

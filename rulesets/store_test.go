@@ -330,7 +330,12 @@ func TestStoreReloadRevertedFile(t *testing.T) {
 	}
 }
 
-func TestStoreFileNameTakenByUpload(t *testing.T) {
+// TestStoreFileWinsOverUpload: a file whose name an uploaded plan holds
+// (uploaded while the file was briefly gone, say) takes the name over, on
+// reload and at the next start, with a warning; the plan stays in the data
+// dir, unserved. The files are the operator's: an upload must not keep the
+// operator's next version out, nor stop the next start.
+func TestStoreFileWinsOverUpload(t *testing.T) {
 	f := newFixture(t)
 	s := f.store(t)
 	if err := s.Load(); err != nil {
@@ -340,13 +345,25 @@ func TestStoreFileNameTakenByUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.write(t, "orders.yaml", twoRulesYAML)
-	var le rulesets.LoadError
-	if err := s.Reload(); !errors.As(err, &le) || !strings.Contains(err.Error(), "taken by an uploaded plan") {
-		t.Fatalf("Reload err = %v", err)
+	check := func(t *testing.T, s *rulesets.Store[*compiled], what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		e := mustGet(t, s, "orders")
+		if e.Source != rulesets.SourceFile || len(e.Ruleset.Rules) != 2 {
+			t.Fatalf("after %s: source %s with %d rules, want the file's 2", what, e.Source, len(e.Ruleset.Rules))
+		}
+		if last := e.Logs[len(e.Logs)-1]; last.Level != rulesets.LogWarning || !strings.Contains(last.Message, "plan uploaded under it is not served") {
+			t.Errorf("after %s: last log %+v, want a warning that the plan is not served", what, last)
+		}
 	}
-	if e := mustGet(t, s, "orders"); e.Source != rulesets.SourceUpload {
-		t.Fatal("a file replaced an uploaded plan")
+	check(t, s, "reload", s.Reload())
+	if _, err := os.Stat(filepath.Join(f.data, "plans", "orders.json")); err != nil {
+		t.Errorf("the shadowed plan left the data dir: %v", err)
 	}
+	s2 := f.store(t)
+	check(t, s2, "the next start", s2.Load())
 }
 
 func TestStoreDamagedPlanFile(t *testing.T) {
