@@ -275,6 +275,11 @@ func TestWarnings(t *testing.T) {
 		{"dead letters elsewhere", `
 kafka: { a: { brokers: [a:1] }, b: { brokers: [b:1] } }
 routes: [ { name: r, from: { kafka: a, topics: [t] }, to: { kafka: b }, dead_letter: { kafka: b, topic: dlq }, ruleset: x } ]`, "not to its source a"},
+		// A durable source's dead letters on a subject nothing stores are
+		// lost when nobody listens, though the source record is acked.
+		{"JetStream dead letters on core NATS", `
+nats: { n: { url: "nats://n:4222" } }
+routes: [ { name: r, from: { nats: n, stream: S, durable: d, subject: "in.>" }, to: { nats: n, subject: "out.{subject}", jetstream: true }, dead_letter: { nats: n, subject: dlq.r }, ruleset: x } ]`, "stores nothing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,6 +291,20 @@ routes: [ { name: r, from: { kafka: a, topics: [t] }, to: { kafka: b }, dead_let
 				t.Errorf("warnings %q, want one containing %q", c.Warnings, tt.want)
 			}
 		})
+	}
+}
+
+// TestNoWarningCoreDeadLetterOfCoreSource: a core NATS source is
+// at-most-once itself, so its core dead-letter subject is no news.
+func TestNoWarningCoreDeadLetterOfCoreSource(t *testing.T) {
+	c, err := Parse([]byte(`
+nats: { n: { url: "nats://n:4222" } }
+routes: [ { name: r, from: { nats: n, subject: "in.>" }, to: { nats: n, subject: "out.{subject}" }, dead_letter: { nats: n, subject: dlq.r }, ruleset: x } ]`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Warnings) != 0 {
+		t.Errorf("warnings %q, want none", c.Warnings)
 	}
 }
 

@@ -471,7 +471,13 @@ func TestComposeMaskstreamConfig(t *testing.T) {
 		env = append(env, name+"=interop-stand-in-value-0123456789")
 	}
 	env = append(env, "MASKSTREAM_RUN_SECRET="+runSecret)
-	if _, _, err := runEnv(ctx, env, nil, bin, "validate-config", "-c", tmp); err != nil {
+	stdout, stderr, err := runEnv(ctx, env, nil, bin, "validate-config", "-c", tmp)
+	if err != nil {
 		t.Fatalf("compose's maskstream config (paths rewritten) does not validate: %v", err)
+	}
+	// The sample config is what users copy: it must not need a warning
+	// (a dead letter on core NATS, say, which would be lost).
+	if out := string(stdout) + string(stderr); strings.Contains(out, "warning") {
+		t.Errorf("compose's maskstream config validates with warnings:\n%s", out)
 	}
 }
