@@ -169,6 +169,10 @@ func (w *Watcher) reload(why string, again bool, st *watchState, retry *time.Tim
 		w.metrics.Reloads.WithLabelValues(ReloadOK).Inc()
 		w.log.Info("rulesets reloaded", "trigger", why, "changed", res.Changed)
 	}
+	// The operator who saw the failure logged should see it end.
+	for _, name := range res.Restored {
+		w.log.Info("ruleset file back to the version in use; its failed reload is over", "trigger", why, "ruleset", name)
+	}
 }
 
 // describeErrors flattens a ruleset error list into one log value.

@@ -255,7 +255,7 @@ func (r *Route) noteLag(err error, now time.Time) {
 	}
 	s.lagWarned = now
 	r.log.Warn("consumer lag cannot be read, so maskstream_consumer_lag is stale and lag alerts cannot fire; "+
-		"check that maskstream may describe its consumer group and topics (Kafka ACL Describe) or read its consumer's info (JetStream)",
+		"if the brokers answer, check that maskstream may describe its consumer group and topics (Kafka ACL Describe) or read its consumer's info (JetStream)",
 		"err", err, "failures", s.lagFails, "every", lagWarnEvery.String())
 }
 

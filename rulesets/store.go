@@ -348,6 +348,10 @@ type ReloadResult struct {
 	// RetryIn is when the first waiting file will have settled, if left
 	// alone; 0 when none waits.
 	RetryIn time.Duration
+	// Restored names the rulesets whose file, after a failed reload, was
+	// put back to the version serving: nothing is recompiled, and the
+	// failure is over.
+	Restored []string
 }
 
 // ReloadSettled is Reload for callers that reload on their own (the

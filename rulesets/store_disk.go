@@ -202,7 +202,7 @@ func (s *Store[T]) reloadFile(run *reloadRun, name, path string) *FileError {
 		}
 		if stable {
 			if exists && old.Path == path && bytes.Equal(old.Ruleset.Source, src) && !depsChanged(old.deps) {
-				s.restored(old, path)
+				s.restored(run, old, path)
 				return nil
 			}
 			if !s.settled(run, path, st) {
@@ -248,10 +248,11 @@ func lastLogIs(logs []Log, level, msg string) bool {
 // would go on showing that failure (the status page reads the last log)
 // though nothing is wrong any more. The serial stays: nothing was
 // recompiled.
-func (s *Store[T]) restored(old *Entry[T], path string) {
+func (s *Store[T]) restored(run *reloadRun, old *Entry[T], path string) {
 	if n := len(old.Logs); n == 0 || old.Logs[n-1].Level != LogError {
 		return
 	}
+	run.res.Restored = append(run.res.Restored, old.Name)
 	e := *old
 	e.Logs = s.appendLog(old.Logs, LogInfo, s.cfg.Now().UTC(),
 		fmt.Sprintf("reloaded from %s: the file is back to the version serving (serial %d)", filepath.Base(path), old.Serial))

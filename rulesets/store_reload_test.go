@@ -495,3 +495,38 @@ func TestBrokenFileLoggedOnce(t *testing.T) {
 		t.Errorf("%d error logs after 5 passes over the same broken file, want 1", errs)
 	}
 }
+
+// TestRestoredFileReported: a file put back to the version serving after
+// a failed reload is reported, so the watcher can log that the failure it
+// logged is over (nothing is recompiled, so nothing else would say so).
+func TestRestoredFileReported(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.yaml")
+	good := peopleYAML(2)
+	writeFile(t, a, good)
+	var clock testClock
+	s := settlingStore(dir, &clock)
+	if err := s.Load(); err != nil {
+		t.Fatal(err)
+	}
+	aged := func(t *testing.T, src string) {
+		t.Helper()
+		writeFile(t, a, src)
+		old := time.Now().Add(-2 * time.Hour)
+		if err := os.Chtimes(a, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	aged(t, "version: \"1.0\"\nrules: [ {")
+	if res, err := s.ReloadSettled(); err == nil || len(res.Restored) != 0 {
+		t.Fatalf("broken: err %v, restored %v", err, res.Restored)
+	}
+	aged(t, good)
+	res, err := s.ReloadSettled()
+	if err != nil || !slices.Equal(res.Restored, []string{"a"}) {
+		t.Fatalf("put back: err %v, restored %v, want [a]", err, res.Restored)
+	}
+	if res, _ := s.ReloadSettled(); len(res.Restored) != 0 {
+		t.Errorf("reported again on the next pass: %v", res.Restored)
+	}
+}

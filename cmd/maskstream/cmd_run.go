@@ -186,10 +186,8 @@ func runDaemon(ctx context.Context, env *cliEnv, d daemon) error {
 	wg.Go(func() { watchSignals(runCtx, ctx, sigs, watcher, cfg.DrainTimeout, log) })
 	httpErr := make(chan error, 1)
 	if srv != nil {
-		wg.Go(func() {
-			log.Info("http server listening", "listen", cfg.HTTP.Listen)
-			httpErr <- srv.ListenAndServe(runCtx)
-		})
+		// The server logs "http server listening" with the address it got.
+		wg.Go(func() { httpErr <- srv.ListenAndServe(runCtx) })
 	}
 
 	procCtx, stopProc := context.WithCancel(ctx)
