@@ -267,6 +267,10 @@ type HTTP struct {
 	// request waits briefly, then gets 503 with Retry-After. Load sets
 	// DefaultMaxInflightBytes when the file leaves it out.
 	MaxInflightBytes int
+	// MaxRecords (max_records) is the most records one mask request may
+	// carry; beyond it the request is answered 413. Load sets
+	// DefaultMaxRecords when the file leaves it out.
+	MaxRecords int
 	// PublicURL (public_url) is the http(s)://host[:port][/prefix]
 	// clients reach the server at, when a proxy in front (a
 	// TLS-terminating ingress) makes it differ from what the server sees;

@@ -51,6 +51,9 @@ func (c *Config) applyDefaults() {
 		if h.MaxInflightBytes == 0 {
 			h.MaxInflightBytes = DefaultMaxInflightBytes
 		}
+		if h.MaxRecords == 0 {
+			h.MaxRecords = DefaultMaxRecords
+		}
 		for _, t := range h.Tokens {
 			if t.RateLimit != nil {
 				if t.RateLimit.PerTokenRPS == 0 {

@@ -330,6 +330,7 @@ func (d *decoder) http(n *yaml.Node) *HTTP {
 		"protect_read":         func(v *yaml.Node) { h.ProtectRead = d.boolean(v, "http.protect_read") },
 		"insecure_no_auth":     func(v *yaml.Node) { h.InsecureNoAuth = d.boolean(v, "http.insecure_no_auth") },
 		"max_inflight_bytes":   func(v *yaml.Node) { h.MaxInflightBytes = d.integer(v, "http.max_inflight_bytes") },
+		"max_records":          func(v *yaml.Node) { h.MaxRecords = d.integer(v, "http.max_records") },
 		"public_url":           func(v *yaml.Node) { h.PublicURL = d.publicURL(v) },
 	}, nil)
 	return h

@@ -6,6 +6,10 @@ import "strconv"
 // it out (httpapi.DefaultMaxInflightBytes).
 const DefaultMaxInflightBytes = 64 << 20
 
+// DefaultMaxRecords is http.max_records when the file leaves it out
+// (httpapi.DefaultMaxRecords).
+const DefaultMaxRecords = 10_000
+
 // minInflightBytes is the smallest http.max_inflight_bytes: below it every
 // mask request would run alone, which a unit slip (64 for 64 MiB) is more
 // likely to mean than a wish.
@@ -25,5 +29,8 @@ func (c *Config) validateHTTPLimits(pos posFunc) {
 	case h.MaxInflightBytes < c.maskBodyBytes():
 		c.Warnings = append(c.Warnings, "http.max_inflight_bytes ("+strconv.Itoa(h.MaxInflightBytes)+") is below the largest mask request body ("+
 			strconv.Itoa(c.maskBodyBytes())+" bytes: 4 × limits.max_record_bytes + 64 KiB): such a request runs only when no other mask request is in flight")
+	}
+	if h.MaxRecords < 1 {
+		pos(h.Pos, "http.max_records is %d; it is the most records one mask request may carry, at least 1 (default %d)", h.MaxRecords, DefaultMaxRecords)
 	}
 }

@@ -62,3 +62,27 @@ func TestHTTPInflightBytesFixtures(t *testing.T) {
 		t.Errorf("max_inflight_bytes left out: %d; want %d", c.HTTP.MaxInflightBytes, DefaultMaxInflightBytes)
 	}
 }
+
+func TestHTTPMaxRecords(t *testing.T) {
+	c, err := Load("testdata/http-limits.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.MaxRecords != 50_000 {
+		t.Errorf("max_records %d; want 50000", c.HTTP.MaxRecords)
+	}
+	c, err = Load("testdata/http-only.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.MaxRecords != DefaultMaxRecords {
+		t.Errorf("max_records left out: %d; want %d", c.HTTP.MaxRecords, DefaultMaxRecords)
+	}
+	c = &Config{HTTP: &HTTP{MaxRecords: -1}}
+	c.applyDefaults()
+	var errs []string
+	c.validateHTTPLimits(func(_ Pos, format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) })
+	if got := strings.Join(errs, "\n"); !strings.Contains(got, "http.max_records is -1") {
+		t.Errorf("max_records -1: errors %q", got)
+	}
+}

@@ -161,24 +161,40 @@ func tokenHash(t Token, getenv func(string) string) ([32]byte, error) {
 	case t.Value != "":
 		raw = t.Value
 	case t.Env != "":
-		raw = getenv(t.Env)
-		if raw == "" {
-			return zero, fmt.Errorf("environment variable %s is empty or unset", t.Env)
+		var err error
+		if raw, err = readToken(getenv(t.Env), "environment variable "+t.Env); err != nil {
+			return zero, err
 		}
 	default:
 		b, err := os.ReadFile(t.File)
 		if err != nil {
 			return zero, fmt.Errorf("reading the token file: %w", err)
 		}
-		raw = strings.TrimSpace(string(b))
-		if raw == "" {
-			return zero, fmt.Errorf("token file %s is empty", t.File)
+		if raw, err = readToken(string(b), "token file "+t.File); err != nil {
+			return zero, err
 		}
 	}
 	if len(raw) < 16 {
 		return zero, errors.New("the token is shorter than 16 characters; use a long random one (openssl rand -hex 32)")
 	}
 	return sha256.Sum256([]byte(raw)), nil
+}
+
+// readToken is the token held by a variable or file: less its trailing
+// newlines (a Kubernetes secretKeyRef and echo keep one), which a
+// presented token, trimmed, can never carry. Other blanks at either end
+// are refused rather than trimmed, as the run secret's are: they are
+// more likely a paste gone wrong than part of the token.
+func readToken(v, from string) (string, error) {
+	v = strings.TrimRight(v, "\r\n")
+	if v == "" {
+		return "", fmt.Errorf("%s is empty or unset; put the token in it", from)
+	}
+	if strings.TrimSpace(v) != v {
+		// Never the token: only where it came from.
+		return "", fmt.Errorf("the token in %s has a space, tab or other blank at either end; remove it (only a trailing newline is dropped)", from)
+	}
+	return v, nil
 }
 
 // authenticate finds the caller of r. ok is false with a reason when the

@@ -23,6 +23,7 @@ const (
 	DefaultMaxRulesetBytes   = 1 << 20
 	DefaultMaxInflightBytes  = 64 << 20
 	DefaultMaxInflightWait   = time.Second
+	DefaultMaxRecords        = 10_000
 	DefaultReadHeaderTimeout = 5 * time.Second
 	DefaultReadTimeout       = 30 * time.Second
 	DefaultWriteTimeout      = 30 * time.Second
@@ -70,6 +71,15 @@ type Config struct {
 	// MaxBodyBytes is the largest mask request body (413 beyond). This
 	// overrides the default of 4 × MaxRecordBytes + 64 KiB.
 	MaxBodyBytes int64
+	// MaxRecords is the most records (data entries, and hash_values
+	// entries) one mask request may carry (413 beyond). The body limit
+	// alone lets a body of 2-byte records hold two million of them, and
+	// each costs memory and an engine call the in-flight byte budget does
+	// not count; 10,000 keeps that per-record state (16 bytes a span,
+	// tens of bytes of output framing) well under the body's own size
+	// while leaving room for any batch of records of 400 bytes or more to
+	// reach the body limit first. This overrides the default of 10,000.
+	MaxRecords int
 	// MaxRulesetBytes is the largest ruleset upload. This overrides the
 	// default of 1 MiB.
 	MaxRulesetBytes int64
@@ -117,9 +127,10 @@ type Token struct {
 	SHA256 string
 	// Value is the token itself (tests, programmatic use).
 	Value string
-	// Env names an environment variable holding the token.
-	Env string
-	// File names a file holding the token (surrounding space trimmed).
+	// Env names an environment variable holding the token, and File a
+	// file holding it. Trailing newlines are dropped from either; other
+	// blanks at either end are refused.
+	Env    string
 	File   string
 	Scopes []string
 	// RateLimit overrides Config.RateLimit for this token when non-nil.
@@ -185,6 +196,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = int64(c.MaxRecordBytes)*DefaultBodyFactor + 64<<10
+	}
+	if c.MaxRecords <= 0 {
+		c.MaxRecords = DefaultMaxRecords
 	}
 	if c.MaxRulesetBytes <= 0 {
 		c.MaxRulesetBytes = DefaultMaxRulesetBytes

@@ -36,6 +36,8 @@ const (
 	codeSecretRefused = "request_secret_not_allowed"
 	codeDisabled      = "plan_disabled"
 	codeInternal      = "internal"
+	codeMisdirected   = "misdirected_request"
+	codeCrossOrigin   = "cross_origin"
 )
 
 // writeError writes an error body in the style of a. Messages never hold a
@@ -72,6 +74,8 @@ func (s *Server) writeBodyError(w http.ResponseWriter, a api, err error) {
 	case *tooLargeError:
 		s.writeError(w, a, http.StatusRequestEntityTooLarge, codeTooLarge, e.Error())
 	case *rulesetTooLargeError:
+		s.writeError(w, a, http.StatusRequestEntityTooLarge, codeTooLarge, e.Error())
+	case *tooManyError:
 		s.writeError(w, a, http.StatusRequestEntityTooLarge, codeTooLarge, e.Error())
 	case *fieldError:
 		s.writeFieldError(w, a, e.Error())

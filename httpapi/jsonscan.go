@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/maskstream/maskstream/engine"
@@ -12,8 +13,8 @@ import (
 // unmarshalled: it validates the whole body once, hands the data entries to
 // the engine as sub-slices of the body (no copy, no interface{} round trip),
 // rejects duplicate and unknown keys, trailing data and nesting beyond the
-// limit, and reports every problem with its byte offset. Its messages never
-// quote the body.
+// limit, and reports every problem with its byte offset. Its messages may
+// name a key of the envelope but never quote a value.
 
 // syntaxError is malformed JSON: a 400 naming the byte offset.
 type syntaxError struct {
@@ -46,6 +47,23 @@ func (e *tooLargeError) Error() string {
 	return fmt.Sprintf("the request body is larger than the limit of %d bytes; send fewer records per request", e.Limit)
 }
 
+// tooManyError is a top-level array with more entries than
+// Config.MaxRecords: a 413. Each entry costs a span and, for data, a call
+// of the engine, which a body of tiny entries (2 bytes each) would
+// multiply beyond what the body budget accounts for.
+type tooManyError struct {
+	Field string
+	Limit int
+}
+
+func (e *tooManyError) Error() string {
+	what := "entries"
+	if e.Field == "data" || e.Field == "hash_values" {
+		what = "records"
+	}
+	return fmt.Sprintf("field %s has more than %d %s, the limit of one request (http.max_records); send fewer records per request, or raise http.max_records", strconv.Quote(e.Field), e.Limit, what)
+}
+
 // span is a value's bytes within the body: buf[start:end].
 type span struct{ start, end int }
 
@@ -62,6 +80,9 @@ type scanner struct {
 	buf      []byte
 	pos      int
 	maxDepth int
+	// maxElems caps the entries of a top-level member's array (0: no
+	// cap), checked as they are scanned so no span is kept beyond it.
+	maxElems int
 }
 
 func (s *scanner) fail(format string, args ...any) error {
@@ -121,7 +142,7 @@ func (s *scanner) object(ms []member) ([]member, error) {
 		m := member{key: key, keyOff: koff}
 		start := s.pos
 		if s.pos < len(s.buf) && s.buf[s.pos] == '[' {
-			if m.elems, err = s.array(2, m.elems); err != nil {
+			if m.elems, err = s.array(2, m.elems, key); err != nil {
 				return ms, err
 			}
 		} else if err := s.value(2); err != nil {
@@ -154,8 +175,11 @@ func (s *scanner) end() error {
 	return nil
 }
 
-// array parses an array at depth, appending each element's span.
-func (s *scanner) array(depth int, elems []span) ([]span, error) {
+// array parses an array at depth. For a top-level member (key != "") it
+// appends each element's span, at most maxElems of them; a nested array's
+// elements are only validated: keeping their spans would cost 16 bytes per
+// 2-byte element for nothing.
+func (s *scanner) array(depth int, elems []span, key string) ([]span, error) {
 	if depth > s.maxDepth {
 		return elems, s.fail("nesting deeper than %d levels", s.maxDepth-2)
 	}
@@ -171,7 +195,12 @@ func (s *scanner) array(depth int, elems []span) ([]span, error) {
 		if err := s.value(depth + 1); err != nil {
 			return elems, err
 		}
-		elems = append(elems, span{start, s.pos})
+		if key != "" {
+			if s.maxElems > 0 && len(elems) >= s.maxElems {
+				return elems, &tooManyError{Field: key, Limit: s.maxElems}
+			}
+			elems = append(elems, span{start, s.pos})
+		}
 		s.ws()
 		if s.pos >= len(s.buf) {
 			return elems, s.fail("the array is not closed: expected ',' or ']'")
@@ -237,7 +266,7 @@ func (s *scanner) value(depth int) error {
 			}
 		}
 	case c == '[':
-		_, err := s.array(depth, nil)
+		_, err := s.array(depth, nil, "")
 		return err
 	case c == '"':
 		_, _, err := s.str()

@@ -88,7 +88,7 @@ func (s *Server) mask(w http.ResponseWriter, r *http.Request, a api) {
 		s.writeBodyError(w, a, err)
 		return
 	}
-	sc := scanner{buf: st.body, maxDepth: s.cfg.MaxDepth + 2}
+	sc := scanner{buf: st.body, maxDepth: s.cfg.MaxDepth + 2, maxElems: s.cfg.MaxRecords}
 	if st.ms, err = sc.object(st.ms[:0]); err != nil {
 		s.writeBodyError(w, a, err)
 		return

@@ -136,7 +136,7 @@ func (s *Server) storeError(w http.ResponseWriter, a api, name string, err error
 	case errors.Is(err, rulesets.ErrNotFound):
 		s.notFound(w, a, name)
 	case errors.Is(err, rulesets.ErrReadOnly):
-		s.writeError(w, a, http.StatusConflict, codeReadOnly, "ruleset "+strconv.Quote(name)+" comes from a file in the rulesets dir and is read-only over the API; edit the file and reload (SIGHUP), or upload under another name")
+		s.writeError(w, a, http.StatusConflict, codeReadOnly, "ruleset "+strconv.Quote(name)+" comes from a file in the rulesets dir and is read-only over the API; edit the file (it reloads by itself a second or two after it is written), or upload under another name")
 	case errors.Is(err, rulesets.ErrExists):
 		s.writeError(w, a, http.StatusConflict, codeConflict, "a ruleset plan named "+strconv.Quote(name)+" already exists; replace it with PUT or pick another name")
 	case errors.Is(err, rulesets.ErrBadName):

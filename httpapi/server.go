@@ -206,12 +206,24 @@ func (s *Server) checkListenAddr(addr string) error {
 	return fmt.Errorf("httpapi: insecure_no_auth serves without tokens, so it listens on loopback only; %q is not loopback: use 127.0.0.1:PORT, or configure tokens", addr)
 }
 
+// tls12Suites are the TLS 1.2 cipher suites served (TLS 1.3 picks its own):
+// Mozilla's "intermediate" set, ECDHE with an AEAD. Go's defaults also take
+// the CBC-SHA1 suites, which only clients older than TLS 1.2's AEADs need.
+var tls12Suites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
 func loadTLS(c *TLSConfig) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: loading the TLS certificate: %w; check http.tls.cert_file and key_file", err)
 	}
-	t := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	t := &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: tls12Suites, Certificates: []tls.Certificate{cert}}
 	if c.ClientCAFile != "" {
 		pem, err := os.ReadFile(c.ClientCAFile)
 		if err != nil {
@@ -241,7 +253,11 @@ func (s *Server) routes() http.Handler {
 		// The status page's data and assets, mounted at the root beside
 		// the page (httpapi/status serves them relative to "/").
 		mux.Handle("GET /status.json", s.guard(v1, s.readScopes(), s.status))
-		mux.Handle("GET /static/", s.guard(v1, s.readScopes(), s.status))
+		static := s.status
+		if s.cfg.ProtectRead {
+			static = privateCache(static)
+		}
+		mux.Handle("GET /static/", s.guard(v1, s.readScopes(), static))
 	}
 
 	// maskstream's own API.
@@ -285,7 +301,11 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(p, s.unrouted(mux.ServeMux, a))
 	}
 	s.metrics.zeroErrors(mux.patterns)
-	return s.observe(mux.ServeMux)
+	var h http.Handler = mux.ServeMux
+	if s.cfg.InsecureNoAuth {
+		h = s.localOnly(h)
+	}
+	return s.observe(h)
 }
 
 // unroutedPatterns catch the paths and methods no route of the two APIs

@@ -183,6 +183,7 @@ func httpapiConfigFrom(c *config.Config) httpapi.Config {
 		ProtectRead:        h.ProtectRead,
 		InsecureNoAuth:     h.InsecureNoAuth,
 		MaxInflightBytes:   int64(h.MaxInflightBytes),
+		MaxRecords:         h.MaxRecords,
 		PublicURL:          h.PublicURL,
 		MaxRecordBytes:     c.Limits.MaxRecordBytes,
 		MaxDepth:           c.Limits.MaxDepth,

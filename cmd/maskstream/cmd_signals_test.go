@@ -111,7 +111,7 @@ func TestServeSecondSignalStops(t *testing.T) {
 	defer conn.Close()
 	// The server answers "100 Continue" when the handler starts reading
 	// the body: from then on the request is in flight.
-	if _, err := conn.Write([]byte("POST /v1/mask/people HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n" +
+	if _, err := conn.Write([]byte("POST /v1/mask/people HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
 		"Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n")); err != nil {
 		t.Fatal(err)
 	}
