@@ -474,11 +474,7 @@ func TestBrokenFileLoggedOnce(t *testing.T) {
 	if err := s.Load(); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, a, "version: \"1.0\"\nrules: [ {")
-	old := time.Now().Add(-2 * time.Hour)
-	if err := os.Chtimes(a, old, old); err != nil {
-		t.Fatal(err)
-	}
+	writeAged(t, a, "version: \"1.0\"\nrules: [ {")
 	writeFile(t, b, peopleYAML(3)) // b waits to settle: every pass looks again
 	for range 5 {
 		if _, err := s.ReloadSettled(); err == nil {
@@ -509,24 +505,26 @@ func TestRestoredFileReported(t *testing.T) {
 	if err := s.Load(); err != nil {
 		t.Fatal(err)
 	}
-	aged := func(t *testing.T, src string) {
-		t.Helper()
-		writeFile(t, a, src)
-		old := time.Now().Add(-2 * time.Hour)
-		if err := os.Chtimes(a, old, old); err != nil {
-			t.Fatal(err)
-		}
-	}
-	aged(t, "version: \"1.0\"\nrules: [ {")
+	writeAged(t, a, "version: \"1.0\"\nrules: [ {")
 	if res, err := s.ReloadSettled(); err == nil || len(res.Restored) != 0 {
 		t.Fatalf("broken: err %v, restored %v", err, res.Restored)
 	}
-	aged(t, good)
+	writeAged(t, a, good)
 	res, err := s.ReloadSettled()
 	if err != nil || !slices.Equal(res.Restored, []string{"a"}) {
 		t.Fatalf("put back: err %v, restored %v, want [a]", err, res.Restored)
 	}
 	if res, _ := s.ReloadSettled(); len(res.Restored) != 0 {
 		t.Errorf("reported again on the next pass: %v", res.Restored)
+	}
+}
+
+// writeAged writes a file stamped two hours ago: long settled.
+func writeAged(t *testing.T, path, src string) {
+	t.Helper()
+	writeFile(t, path, src)
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
 	}
 }
