@@ -1,8 +1,6 @@
 package config
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -59,30 +57,11 @@ func (n *NATSServer) Token(getenv func(string) string) (string, error) {
 	return ReadSecret(getenv, n.TokenEnv, n.TokenFile)
 }
 
-// Hash returns the SHA-256 of the token: the configured digest, or the
-// digest of the token read from its variable or file. The server keeps
-// only the digest.
-func (t *Token) Hash(getenv func(string) string) ([32]byte, error) {
-	var sum [32]byte
-	if t.SHA256 != "" {
-		b, err := hex.DecodeString(t.SHA256)
-		if err != nil || len(b) != len(sum) {
-			return sum, fmt.Errorf("config: http token %q: sha256 must be 64 hex digits", t.Name)
-		}
-		copy(sum[:], b)
-		return sum, nil
-	}
-	v, err := ReadSecret(getenv, t.TokenEnv, t.TokenFile)
-	if err != nil {
-		return sum, fmt.Errorf("config: http token %q: %w", t.Name, err)
-	}
-	return sha256.Sum256([]byte(v)), nil
-}
-
 // CheckSecrets reads every password and token the config names (not the
 // run secret) and reports each one that cannot be read, so a bad
 // deployment fails at start rather than at the first reconnect. Only
-// clusters that a route uses are checked, and the HTTP tokens.
+// clusters that a route uses are checked. HTTP tokens are httpapi's to
+// read (httpapi.CheckTokens), by the rules its server applies.
 func (c *Config) CheckSecrets(getenv func(string) string) error {
 	var errs []error
 	used := map[string]bool{}
@@ -122,13 +101,6 @@ func (c *Config) CheckSecrets(getenv func(string) string) error {
 				if _, err := os.Stat(f); err != nil {
 					errs = append(errs, fmt.Errorf("nats server %q: %w", name, err))
 				}
-			}
-		}
-	}
-	if c.HTTP != nil {
-		for _, t := range c.HTTP.Tokens {
-			if _, err := t.Hash(getenv); err != nil {
-				errs = append(errs, err)
 			}
 		}
 	}

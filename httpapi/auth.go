@@ -84,6 +84,15 @@ type authenticator struct {
 	anon     *principal
 }
 
+// CheckTokens reports what would stop a server with cfg's tokens from
+// starting: a token that cannot be read, a blank in it, a duplicate, a
+// bad scope or rate limit. It reads tokens the way the server does, so
+// `validate-config -secrets` agrees with `serve` and `run`.
+func CheckTokens(cfg Config, getenv func(string) string) error {
+	_, err := newAuthenticator(cfg, getenv)
+	return err
+}
+
 func newAuthenticator(cfg Config, getenv func(string) string) (*authenticator, error) {
 	a := &authenticator{insecure: cfg.InsecureNoAuth}
 	a.anon = &principal{name: "anonymous", scopes: allScopes, limiter: newLimiter(cfg.RateLimit)}

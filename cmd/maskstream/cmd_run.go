@@ -145,8 +145,12 @@ func runDaemon(ctx context.Context, env *cliEnv, d daemon) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("config: " + w)
 	}
-	if err := cfg.CheckSecrets(env.getenv); err != nil {
-		return fmt.Errorf("the config names secrets that cannot be read:\n%w", err)
+	secErr := cfg.CheckSecrets(env.getenv)
+	if cfg.HTTP != nil {
+		secErr = errors.Join(secErr, httpapi.CheckTokens(httpapiConfigFrom(cfg), env.getenv))
+	}
+	if secErr != nil {
+		return fmt.Errorf("the config names secrets that cannot be read:\n%w", secErr)
 	}
 	store, err := loadStore(cfg, log)
 	if err != nil {

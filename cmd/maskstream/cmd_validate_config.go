@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/maskstream/maskstream/config"
+	"github.com/maskstream/maskstream/httpapi"
 	"github.com/maskstream/maskstream/processor"
 	"github.com/maskstream/maskstream/rulesets"
 )
@@ -69,6 +70,12 @@ func runValidateConfig(_ context.Context, env *cliEnv, args []string) int {
 		if err := cfg.CheckSecrets(env.getenv); err != nil {
 			fmt.Fprintf(env.stderr, "%s: %v\n", *file, err)
 			ok = false
+		}
+		if cfg.HTTP != nil {
+			if err := httpapi.CheckTokens(httpapiConfigFrom(cfg), env.getenv); err != nil {
+				fmt.Fprintf(env.stderr, "%s: %v\n", *file, err)
+				ok = false
+			}
 		}
 	}
 	if !ok {

@@ -24,6 +24,9 @@ func TestValidateConfig(t *testing.T) {
 	if err := os.WriteFile(badConfig, []byte("kafka: { a: { brokers: [b] } }\nroutes: []\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// validate-config -secrets reads HTTP tokens as serve and run do: a
+	// trailing newline is dropped, another blank is refused.
+	withToken := writeRunConfig(t, "127.0.0.1:9092", "http:\n  listen: 127.0.0.1:0\n  tokens:\n    - { name: ops, token_env: OPS_TOKEN, scopes: [mask] }\n")
 	tests := []struct {
 		name       string
 		args       []string
@@ -38,6 +41,10 @@ func TestValidateConfig(t *testing.T) {
 		{"bad config", []string{"-c", badConfig}, nil, 1, "", `broker "b" is not host:port`},
 		{"secrets missing", []string{"-c", good, "-secrets"}, nil, 1, "", "no run secret"},
 		{"secrets present", []string{"-c", good, "-secrets"}, map[string]string{runSecretEnv: runTestSecret}, 0, "ok  ", ""},
+		{"token with newline", []string{"-c", withToken, "-secrets"}, map[string]string{runSecretEnv: runTestSecret, "OPS_TOKEN": "0123456789abcdef0123\n"}, 0, "ok  ", ""},
+		{"token with blank", []string{"-c", withToken, "-secrets"}, map[string]string{runSecretEnv: runTestSecret, "OPS_TOKEN": "0123456789abcdef0123 "}, 1, "", `token "ops": the token in environment variable OPS_TOKEN has a space`},
+		{"token too short", []string{"-c", withToken, "-secrets"}, map[string]string{runSecretEnv: runTestSecret, "OPS_TOKEN": "short"}, 1, "", "shorter than 16 characters"},
+		{"token unset", []string{"-c", withToken, "-secrets"}, map[string]string{runSecretEnv: runTestSecret}, 1, "", "OPS_TOKEN is empty or unset"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
