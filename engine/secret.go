@@ -141,6 +141,11 @@ func (s *Secret) GoString() string { return s.String() }
 // enough to recover or test a guess without a full HMAC per guess.
 func (s *Secret) ID() [8]byte { return s.id }
 
+// Fingerprint is the first 4 bytes of ID in hex (what String shows): short
+// enough to read in a log line or compare across instances, which must
+// all show the same one to mask alike.
+func (s *Secret) Fingerprint() string { return fmt.Sprintf("%x", s.id[:4]) }
+
 // Sum returns HMAC-SHA256(secret, a ‖ b) without allocating.
 func (s *Secret) Sum(a, b []byte) [32]byte {
 	st := s.pool.Get().(*macState)

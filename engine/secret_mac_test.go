@@ -102,3 +102,29 @@ func TestNewSecretLineBreaks(t *testing.T) {
 		t.Errorf("line breaks counted towards the length: %v", err)
 	}
 }
+
+// TestSecretFingerprint: what instances compare to find one masking with
+// another secret (maskstream_run_secret_info): stable for a secret,
+// different for another, and never the secret's own text.
+func TestSecretFingerprint(t *testing.T) {
+	const s = "a run secret of some length"
+	fp := MustSecret(s).Fingerprint()
+	if len(fp) != 8 || strings.Trim(fp, "0123456789abcdef") != "" {
+		t.Fatalf("Fingerprint = %q, want 8 hex digits", fp)
+	}
+	if got := MustSecret(s + "\n").Fingerprint(); got != fp {
+		t.Errorf("a trailing newline changed the fingerprint: %q vs %q", got, fp)
+	}
+	if got := MustSecret(s + ".").Fingerprint(); got == fp {
+		t.Errorf("another secret has the same fingerprint %q", fp)
+	}
+	if !strings.Contains(MustSecret(s).String(), fp) {
+		t.Errorf("String %q does not show the fingerprint %q", MustSecret(s).String(), fp)
+	}
+	// The documented value for a fixed secret: a change here changes every
+	// deployment's label, which the secrets-differ alert would then see
+	// as a mixed fleet during an upgrade.
+	if got, want := MustSecret("maskstream fingerprint pin").Fingerprint(), "5cabec0e"; got != want {
+		t.Errorf("Fingerprint = %q, want %q", got, want)
+	}
+}

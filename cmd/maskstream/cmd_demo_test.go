@@ -64,7 +64,7 @@ func TestDemo(t *testing.T) {
 		t.Fatal("demo did not stop after -duration")
 	}
 	for _, want := range []string{`maskstream_records_out_total{route="orders"}`, `maskstream_records_out_total{route="customers"}`,
-		`maskstream_ruleset_healthy{ruleset="orders"} 1`, `maskstream_ruleset_healthy{ruleset="customer-record"} 1`} {
+		`maskstream_ruleset_healthy{ruleset="orders"} 1`, `maskstream_ruleset_healthy{ruleset="customer-record"} 1`, `maskstream_run_secret_info{fingerprint="`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -95,7 +95,7 @@ func runRun(ctx context.Context, env *cliEnv, args []string) int {
 		fmt.Fprintln(env.stderr, "maskstream run:", err)
 		return 1
 	}
-	log.Info("run secret loaded", "from", secFrom)
+	log.Info("run secret loaded", "from", secFrom, "fingerprint", sec.Fingerprint())
 	if err := runDaemon(ctx, env, daemon{cfg: cfg, secret: sec, log: log, mode: "run"}); err != nil {
 		fmt.Fprintln(env.stderr, "maskstream run:", err)
 		return 1
@@ -158,6 +158,9 @@ func runDaemon(ctx context.Context, env *cliEnv, d daemon) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := processor.RegisterSecretInfo(reg, d.secret); err != nil {
+		return err
+	}
 	proc, err := processor.New(cfg, processor.Deps{
 		Rulesets: store, Secret: d.secret, Registerer: reg, Logger: log, Getenv: env.getenv,
 	})

@@ -119,7 +119,8 @@ func TestRunMasksAndDrains(t *testing.T) {
 		}
 	}
 	logs := stderr.String()
-	for _, want := range []string{`"msg":"maskstream starting"`, `"msg":"route"`, `"name":"orders"`, `"msg":"stopped"`, `"from":"` + runSecretEnv + `"`} {
+	for _, want := range []string{`"msg":"maskstream starting"`, `"msg":"route"`, `"name":"orders"`, `"msg":"stopped"`, `"from":"` + runSecretEnv + `"`,
+		`"fingerprint":"` + engine.MustSecret(runTestSecret).Fingerprint() + `"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s:\n%s", want, logs)
 		}

@@ -211,9 +211,12 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 		log.Warn(w)
 	}
 	// MASKSTREAM_RUN_SECRET, else the secret file; nil without either.
-	sec, _, err := loadSecret(env, runSecretEnv, setup.secretFile, "the run secret file", false)
+	sec, secFrom, err := loadSecret(env, runSecretEnv, setup.secretFile, "the run secret file", false)
 	if err != nil {
 		return err
+	}
+	if sec != nil {
+		log.Info("run secret loaded", "from", secFrom, "fingerprint", sec.Fingerprint())
 	}
 	if sec == nil && !setup.http.AllowRequestSecret {
 		return errors.New("no run secret: set MASKSTREAM_RUN_SECRET or give -secret-file (or run_secret_file in the config); or pass -allow-request-secret so every mask request brings its own run_secret")
@@ -259,6 +262,11 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 	}
 	if err := processor.RegisterRulesetHealth(reg, store, nil); err != nil {
 		return err
+	}
+	if sec != nil {
+		if err := processor.RegisterSecretInfo(reg, sec); err != nil {
+			return err
+		}
 	}
 	src := status.SourceFunc(func() status.Snapshot {
 		return status.Snapshot{Version: version, Mode: "serve", StartedAt: startedAt,

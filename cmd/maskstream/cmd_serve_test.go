@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maskstream/maskstream/engine"
 	"github.com/maskstream/maskstream/testenv"
 )
 
@@ -295,6 +296,12 @@ func TestServeMetricsAtZero(t *testing.T) {
 	// The gauge the reload-failed alert also reads (1: the file loaded).
 	if v := serveMetric(t, base, `maskstream_ruleset_healthy{ruleset="people"}`); v != "1" {
 		t.Errorf("maskstream_ruleset_healthy{ruleset=\"people\"} = %q, want 1", v)
+	}
+	// The secret's fingerprint, which the secrets-differ alert compares
+	// across instances.
+	fp := engine.MustSecret(serveTestSecret).Fingerprint()
+	if v := serveMetric(t, base, `maskstream_run_secret_info{fingerprint="`+fp+`"}`); v != "1" {
+		t.Errorf("maskstream_run_secret_info{fingerprint=%q} = %q, want 1", fp, v)
 	}
 	// The catch-all patterns are labelled "unmatched", never by pattern.
 	if v := serveMetric(t, base, `maskstream_http_requests_total{code="500",route="/v1/"}`); v != "" {

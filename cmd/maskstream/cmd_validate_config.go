@@ -36,7 +36,9 @@ contacted and nothing is written.
 
 With -secrets it also reads every secret the config names (the run secret,
 SASL and NATS passwords, tokens) and reports those that cannot be read;
-their values are never printed.
+their values are never printed. It prints the run secret's fingerprint,
+which every instance masking the same streams must share (run and serve
+log it and export it as maskstream_run_secret_info).
 
 Exit status: 0 when everything is valid, 1 when something is not.
 
@@ -63,9 +65,11 @@ func runValidateConfig(_ context.Context, env *cliEnv, args []string) int {
 	}
 	nrulesets, ok := validateConfigRulesets(env, cfg)
 	if *secrets {
-		if _, _, err := readRunSecret(env, cfg.RunSecretFile); err != nil {
+		if sec, _, err := readRunSecret(env, cfg.RunSecretFile); err != nil {
 			fmt.Fprintf(env.stderr, "%s: run secret: %v\n", *file, err)
 			ok = false
+		} else {
+			defer fmt.Fprintf(env.stdout, "run secret fingerprint %s (every instance must show the same: maskstream_run_secret_info)\n", sec.Fingerprint())
 		}
 		if err := cfg.CheckSecrets(env.getenv); err != nil {
 			fmt.Fprintf(env.stderr, "%s: %v\n", *file, err)

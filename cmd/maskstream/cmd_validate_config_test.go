@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/maskstream/maskstream/engine"
 )
 
 func TestValidateConfig(t *testing.T) {
@@ -41,6 +43,7 @@ func TestValidateConfig(t *testing.T) {
 		{"bad config", []string{"-c", badConfig}, nil, 1, "", `broker "b" is not host:port`},
 		{"secrets missing", []string{"-c", good, "-secrets"}, nil, 1, "", "no run secret"},
 		{"secrets present", []string{"-c", good, "-secrets"}, map[string]string{runSecretEnv: runTestSecret}, 0, "ok  ", ""},
+		{"secret fingerprint", []string{"-c", good, "-secrets"}, map[string]string{runSecretEnv: runTestSecret}, 0, "run secret fingerprint " + engine.MustSecret(runTestSecret).Fingerprint(), ""},
 		{"token with newline", []string{"-c", withToken, "-secrets"}, map[string]string{runSecretEnv: runTestSecret, "OPS_TOKEN": "0123456789abcdef0123\n"}, 0, "ok  ", ""},
 		{"token with blank", []string{"-c", withToken, "-secrets"}, map[string]string{runSecretEnv: runTestSecret, "OPS_TOKEN": "0123456789abcdef0123 "}, 1, "", `token "ops": the token in environment variable OPS_TOKEN has a space`},
 		{"token too short", []string{"-c", withToken, "-secrets"}, map[string]string{runSecretEnv: runTestSecret, "OPS_TOKEN": "short"}, 1, "", "shorter than 16 characters"},
