@@ -118,9 +118,36 @@ type watchState struct {
 	// waiting lists the files that wait to settle, "" when none does,
 	// and why the reload that found them ran.
 	waiting, why string
-	// lastErr is the last failure reported: looking again at files that
-	// wait does not report an unchanged failure of another file again.
-	lastErr string
+	// reported holds the failures last reported, by file ("" for one of
+	// the dir itself): a reload that finds a file failing as it did is not
+	// a new failure. Reloads run whenever any file of the dir changes (a
+	// neighbour log or heartbeat may change every second) and while others
+	// wait to settle, and ruleset_reloads_total counts a failure once.
+	reported map[string]string
+}
+
+// newFailures is the failures of err not already reported as they are,
+// and records err's failures as the reported ones. A signal reports every
+// failure again: the operator asked what the state is.
+func (st *watchState) newFailures(err error, why string) []*rulesets.FileError {
+	prev := st.reported
+	st.reported = map[string]string{}
+	if err == nil {
+		return nil
+	}
+	var le rulesets.LoadError
+	if !errors.As(err, &le) {
+		le = rulesets.LoadError{{Err: err}}
+	}
+	var fresh []*rulesets.FileError
+	for _, fe := range le {
+		text := fe.Err.Error()
+		st.reported[fe.Path] = text
+		if old, ok := prev[fe.Path]; !ok || old != text || why == whySignal {
+			fresh = append(fresh, fe)
+		}
+	}
+	return fresh
 }
 
 // reload reloads the store, logs the outcome and counts it. A look that
@@ -148,21 +175,15 @@ func (w *Watcher) reload(why string, again bool, st *watchState, retry *time.Tim
 	}
 	st.waiting = waiting
 
-	repeat := err != nil && again && err.Error() == st.lastErr
-	if err == nil {
-		st.lastErr = ""
-	} else {
-		st.lastErr = err.Error()
-	}
+	fresh := st.newFailures(err, why)
 	switch {
-	case err != nil && !repeat:
+	case len(fresh) > 0:
 		w.metrics.Reloads.WithLabelValues(ReloadFailed).Inc()
-		var le rulesets.LoadError
-		if !errors.As(err, &le) {
-			w.log.Error("ruleset reload failed; the rulesets in use keep running", "trigger", why, "err", err)
-			return
-		}
-		for _, fe := range le {
+		for _, fe := range fresh {
+			if fe.Path == "" {
+				w.log.Error("ruleset reload failed; the rulesets in use keep running", "trigger", why, "err", fe.Err)
+				continue
+			}
 			w.log.Error("ruleset reload failed; its previous version keeps running", "trigger", why, "ruleset", fe.Name, "file", fe.Path, "errors", describeErrors(fe.Err))
 		}
 	case res.Changed > 0 || why == whySignal && err == nil && waiting == "":

@@ -356,3 +356,51 @@ func TestWatcherBusyNeighbour(t *testing.T) {
 	}
 	t.Fatalf("V2 never loaded in 5s (250 polls) while heartbeat.txt changes; reload calls: %d", len(e.rec.calls()))
 }
+
+// TestWatcherReportsAFailureOnce: a broken file is reported (logged and
+// counted in ruleset_reloads_total{result="error"}) once, although every
+// change of a neighbour file (a heartbeat) runs a reload that finds it
+// broken again; broken again after a fix, it is reported again.
+func TestWatcherReportsAFailureOnce(t *testing.T) {
+	e := newReloadEnv(t, 50*time.Millisecond, map[string]string{"people.yaml": ssnRuleset("V1"), "heartbeat.txt": "0"})
+	e.run(t, 20*time.Millisecond)
+	waitFor(t, 10*time.Second, "first look", func() bool { return len(e.rec.calls()) > 0 })
+	broken := filepath.Join(e.dir, "broken.yaml")
+	const bad = "version: \"1.0\"\nrules: [ {"
+	if err := os.WriteFile(broken, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	age(t, broken)
+	waitFor(t, 10*time.Second, "the failure reported", func() bool { return e.reloads(processor.ReloadFailed) >= 1 })
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			_ = os.WriteFile(filepath.Join(e.dir, "heartbeat.txt"), []byte(strings.Repeat("x", i%50)), 0o600)
+		}
+	}()
+	calls := len(e.rec.calls())
+	waitFor(t, 20*time.Second, "20 reloads run by the heartbeat", func() bool { return len(e.rec.calls()) >= calls+20 })
+	close(stop)
+	<-done
+	if n := e.reloads(processor.ReloadFailed); n != 1 {
+		t.Fatalf("failed reloads = %v after %d reloads found the same broken file, want 1", n, len(e.rec.calls())-calls)
+	}
+	// Fixed, then broken the same way: a new failure.
+	if err := os.WriteFile(broken, []byte(ssnRuleset("B")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	age(t, broken)
+	waitFor(t, 10*time.Second, "the fixed file loaded", func() bool { _, ok := e.store.Get("broken"); return ok })
+	if err := os.WriteFile(broken, []byte(bad+" "), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	age(t, broken)
+	waitFor(t, 10*time.Second, "the new failure reported", func() bool { return e.reloads(processor.ReloadFailed) == 2 })
+}
