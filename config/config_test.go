@@ -279,7 +279,7 @@ routes: [ { name: r, from: { kafka: a, topics: [t] }, to: { kafka: b }, dead_let
 		// lost when nobody listens, though the source record is acked.
 		{"JetStream dead letters on core NATS", `
 nats: { n: { url: "nats://n:4222" } }
-routes: [ { name: r, from: { nats: n, stream: S, durable: d, subject: "in.>" }, to: { nats: n, subject: "out.{subject}", jetstream: true }, dead_letter: { nats: n, subject: dlq.r }, ruleset: x } ]`, "stores nothing"},
+routes: [ { name: r, from: { nats: n, stream: S, durable: d, subject: "in.>" }, to: { nats: n, subject: "out.{subject}", jetstream: true }, dead_letter: { nats: n, subject: dlq.r }, ruleset: x } ]`, "whose publishes nothing acknowledges"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

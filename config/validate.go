@@ -243,7 +243,7 @@ func (c *Config) validateRoute(r *Route, pos posFunc) {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s sends dead letters (the original, unmasked records) to %s, not to its source %s: make sure it is protected like the source", what, r.DeadLetter.Cluster(), r.From.Cluster()))
 	}
 	if r.DeadLetter.NATS != "" && !r.DeadLetter.JetStream && (r.From.Kafka != "" || r.From.IsJetStream()) {
-		c.Warnings = append(c.Warnings, fmt.Sprintf("%s sends dead letters to core NATS subject %q, which stores nothing: a dead letter published while nothing subscribes to it is lost, and its source record is acknowledged all the same; set jetstream: true on dead_letter, with a stream capturing the subject", what, r.DeadLetter.Subject))
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s sends dead letters to core NATS subject %q, whose publishes nothing acknowledges: unless a stream captures the subject, a dead letter published while nothing subscribes to it is lost, and a full or missing stream goes unnoticed, while its source record is acknowledged all the same; set jetstream: true on dead_letter, with a stream capturing the subject", what, r.DeadLetter.Subject))
 	}
 	if r.ExactlyOnce {
 		c.validateExactlyOnce(r, what, pos)
