@@ -136,13 +136,40 @@ func (s *Store[T]) reloadDir(settle time.Duration) (ReloadResult, LoadError, err
 	}
 	for _, e := range s.List() {
 		if e.Source == SourceFile && !seen[e.Name] && s.settled(run, e.Path, fileStamp{missing: true}) {
-			s.publish(e.Name, nil, e)
+			plan, err := s.shadowedPlan(e)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			s.publish(e.Name, plan, e)
 			run.res.Changed++
 		}
 	}
 	slices.Sort(run.res.Waiting)
 	run.res.Waiting = slices.Compact(run.res.Waiting)
 	return run.res, errs, nil
+}
+
+// shadowedPlan is the plan uploaded under the name of gone, a ruleset file
+// that is gone, or nil when there is none: the file had taken the name
+// over (publishFile), and without it the plan serves again, as it would
+// after a restart (Load reads the plans first). Routes mask with files
+// only, so it serves the HTTP endpoint alone. A plan that no longer loads
+// is reported and not served, as at start. Callers hold mu.
+func (s *Store[T]) shadowedPlan(gone *Entry[T]) (*Entry[T], *FileError) {
+	if s.cfg.DataDir == "" {
+		return nil, nil
+	}
+	path := s.planPath(gone.Name)
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	e, err := s.loadPlan(path, gone.Name)
+	if err != nil {
+		return nil, &FileError{Name: gone.Name, Path: path, Err: err}
+	}
+	s.serial = max(s.serial, e.Serial)
+	e.Logs = s.appendLog(e.Logs, LogWarning, s.cfg.Now().UTC(), fmt.Sprintf("the file %s that held this name is gone, so the plan uploaded under it serves again (the HTTP endpoint only: routes mask with ruleset files); delete the plan if it is no longer wanted", filepath.Base(gone.Path)))
+	return e, nil
 }
 
 // reloadRun is the state of one reloadDir.

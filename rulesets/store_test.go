@@ -364,6 +364,34 @@ func TestStoreFileWinsOverUpload(t *testing.T) {
 	}
 	s2 := f.store(t)
 	check(t, s2, "the next start", s2.Load())
+
+	// The file gone, the plan serves again, as it would after a restart,
+	// and can be deleted.
+	if err := os.Remove(filepath.Join(f.dir, "orders.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*rulesets.Store[*compiled]{s, s2} {
+		if err := st.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		e := mustGet(t, st, "orders")
+		if e.Source != rulesets.SourceUpload || len(e.Ruleset.Rules) != 1 {
+			t.Fatalf("file removed: source %s with %d rules, want the uploaded plan's 1", e.Source, len(e.Ruleset.Rules))
+		}
+		if last := e.Logs[len(e.Logs)-1]; last.Level != rulesets.LogWarning || !strings.Contains(last.Message, "serves again") {
+			t.Errorf("file removed: last log %+v, want a warning that the plan serves again", last)
+		}
+	}
+	if err := s.Delete("orders"); err != nil {
+		t.Fatalf("deleting the plan once the file is gone: %v", err)
+	}
+	s3 := f.store(t)
+	if err := s3.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s3.Get("orders"); ok {
+		t.Error("a deleted plan came back at the next start")
+	}
 }
 
 func TestStoreDamagedPlanFile(t *testing.T) {
