@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // Masker is a compiled ruleset. It is immutable after Compile and safe for
@@ -237,6 +238,12 @@ func (m *Masker) MasksHeader(name string) bool {
 }
 
 // runText masks a key or header value given as text.
+//
+// Text that is not UTF-8 (a binary key, which NATS carries base64-encoded)
+// may be masked, but not into output that still holds such bytes: masks
+// keep what they do not replace (imitate the punctuation,
+// unstructured_text the words around an entity), and imitate would keep a
+// Latin-1 letter's byte as it was. hash, which reads bytes, passes.
 func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *program) (out []byte, dropped bool, err error) {
 	v := Value{Kind: String, S: string(text)}
 	if p.isDefault(&v) {
@@ -259,7 +266,11 @@ func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *progra
 	if r.Kind == Missing {
 		return nil, true, nil
 	}
-	return []byte(r.Text()), false, nil
+	res := r.Text()
+	if !utf8.ValidString(res) && !utf8.Valid(text) {
+		return nil, false, &MaskError{Reason: ReasonInvalidUTF8, Msg: "the text holds bytes that are not UTF-8, and its masks would keep some of them; mask it with hash (which reads any bytes), or make it UTF-8"}
+	}
+	return []byte(res), false, nil
 }
 
 // textCtxPool holds the Ctxs runText masks keys and headers with.

@@ -2,9 +2,11 @@ package engine
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestMaskKeyJoinsValueAndHeader: a key that is not a JSON object, array
@@ -111,4 +113,51 @@ rules: [{path: "$.id", masks: [{type: imitate_unique}]}]
 			t.Errorf("key %s under hash → %s (%v), want a quoted hash", k, out, err)
 		}
 	}
+}
+
+// TestMaskKeyInvalidUTF8: a key or header masked as text that is not
+// UTF-8 is refused with invalid_utf8 when its masks would keep some of its
+// bytes: imitate kept the byte of a Latin-1 letter ("Jos\xe9" →
+// "Xgz\xe9"). hash reads bytes: a binary key (NATS's base64 key header)
+// hashes.
+func TestMaskKeyInvalidUTF8(t *testing.T) {
+	for _, tt := range []struct {
+		mask string
+		ok   bool
+	}{
+		{"imitate", false}, {"imitate_unique", false}, {"unstructured_text, preset: pii", false},
+		{"hash", true}, {"from_fixed, value: K", true},
+	} {
+		t.Run(tt.mask, func(t *testing.T) {
+			m := mustCompile(t, fmt.Sprintf(`version: "1.0"
+key: {masks: [{type: %[1]s}]}
+headers: [{name: X-Name, masks: [{type: %[1]s}]}]
+rules: [{path: "$.name", masks: [{type: %[1]s}]}]
+`, tt.mask))
+			for _, k := range []string{"Jos\xe9", "M\xfcller 12", "\xff\xfe"} {
+				key, err := m.MaskKey(testSecret, []byte(k))
+				hs, herr := m.MaskHeaders(testSecret, []Header{{Key: "X-Name", Value: []byte(k)}}, nil)
+				if tt.ok {
+					if err != nil || herr != nil || !utf8.Valid(key) || !utf8.Valid(hs[0].Value) {
+						t.Errorf("%q: key → %q, %v; header → %v, %v: want UTF-8 output", k, key, err, hs, herr)
+					}
+					continue
+				}
+				if reasonOf(err) != ReasonInvalidUTF8 || reasonOf(herr) != ReasonInvalidUTF8 {
+					t.Errorf("%q: key → %q, %v; header → %v, %v: want invalid_utf8", k, key, err, hs, herr)
+				}
+			}
+			if _, err := m.MaskKey(testSecret, []byte("José")); err != nil {
+				t.Errorf("a UTF-8 key: %v", err)
+			}
+		})
+	}
+}
+
+func reasonOf(err error) Reason {
+	var me *MaskError
+	if errors.As(err, &me) {
+		return me.Reason
+	}
+	return ""
 }
