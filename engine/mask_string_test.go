@@ -115,6 +115,11 @@ func TestMaskCharacters(t *testing.T) {
 		{"keep_last: 4, skip_characters: ' -'", Str("4111-1111 1111-1111"), Str("****-**** ****-1111")},
 		{"keep_first: 2, keep_last: 2", Str("abc"), Str("***")},
 		{"keep_first: 1, character: '0'", Num("98765"), Num("90000")},
+		// What the docs give for numbers: a non-zero digit keeps any
+		// number a number, sign, fraction and exponent included.
+		{"keep_last: 2, character: '9'", Num("12345"), Num("99945")},
+		{"keep_last: 2, character: '9'", Num("0.0015"), Num("999915")},
+		{"character: '9'", Num("-1e6"), Num("9999")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.params+"/"+tc.in.S, func(t *testing.T) {
@@ -127,6 +132,12 @@ func TestMaskCharacters(t *testing.T) {
 	pl := xfKit.testMask(t, "{type: mask_characters}")
 	if _, err := xfKit.run(pl, xfSecret, Num("12"), nil); err == nil {
 		t.Error("masking a number with * gave no error")
+	}
+	// A masked first digit with "0" is a leading zero: an error, as the
+	// docs say, never a number JSON refuses.
+	pl = xfKit.testMask(t, "{type: mask_characters, keep_last: 1, character: '0'}")
+	if got, err := xfKit.run(pl, xfSecret, Num("120"), nil); err == nil {
+		t.Errorf("120 masked with 0 gave %q, want an error", got.S)
 	}
 	xfKit.checkBad(t, []maskBadCase{
 		{"negative", "type: mask_characters\nkeep_first: -1", "2:13", "must not be negative"},
