@@ -99,6 +99,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // routeConfig is a RouteConfig with this env's rulesets, secret and
 // metrics; the caller sets the connectors.
+// addRuleset writes the ruleset file name.yaml into the env's rulesets
+// dir and loads the store again.
+func (e *env) addRuleset(t *testing.T, name, src string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, name+".yaml"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Load(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (e *env) routeConfig(name, ruleset string) processor.RouteConfig {
 	return processor.RouteConfig{
 		Name:        name,

@@ -3,8 +3,6 @@ package processor_test
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,12 +18,7 @@ func TestRedactSecretsHeaders(t *testing.T) {
 	const canary = "CANARY-L5H-7f3a9"
 	e := newEnv(t, 0, 0)
 	rs := "version: \"1.0\"\nrules:\n  - name: email\n    path: \"$.email\"\n    masks: [ { type: from_fixed, value: \"x@example.com\" } ]\n"
-	if err := os.WriteFile(filepath.Join(e.dir, "redacting.yaml"), []byte(rs), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.Load(); err != nil {
-		t.Fatal(err)
-	}
+	e.addRuleset(t, "redacting", rs)
 	k := testenv.StartKafka(t)
 	if err := k.CreateTopics(context.Background(), 1, "creds", "creds.masked"); err != nil {
 		t.Fatal(err)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -58,12 +56,7 @@ rules:
     path: "$.emial"
     masks: [ { type: from_fixed, value: "x@example.com" } ]
 `
-	if err := os.WriteFile(filepath.Join(e.dir, "typo.yaml"), []byte(rs), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.Load(); err != nil {
-		t.Fatal(err)
-	}
+	e.addRuleset(t, "typo", rs)
 	var logs testenv.LogBuffer
 	e.log = slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, &logs), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	k := testenv.StartKafka(t)

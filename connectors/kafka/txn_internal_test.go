@@ -108,3 +108,48 @@ func TestTopicLimitsGiven(t *testing.T) {
 		t.Errorf("givenMax = %d, want 2000", got)
 	}
 }
+
+// TestTxnBatchAcked: a transaction's batch counts as acked only once the
+// last record polled on every partition is: acking up to the one before
+// it must not let End commit offsets past a record not yet produced. An
+// ack arriving late for older records does not move a partition back.
+func TestTxnBatchAcked(t *testing.T) {
+	recs := func(topic string, partition int32, offsets ...int64) []*kgo.Record {
+		var out []*kgo.Record
+		for _, o := range offsets {
+			out = append(out, &kgo.Record{Topic: topic, Partition: partition, Offset: o})
+		}
+		return out
+	}
+	p0, p1 := recs("t", 0, 10, 11, 12), recs("t", 1, 5)
+	fetches := kgo.Fetches{{Topics: []kgo.FetchTopic{{Topic: "t", Partitions: []kgo.FetchPartition{
+		{Partition: 0, Records: p0}, {Partition: 1, Records: p1},
+	}}}}}
+	s := &TxnSource{progress: make(chan struct{}, 1)}
+	s.expect(fetches)
+	// Each Ack is one lane's (one partition's) records in order.
+	steps := []struct {
+		what string
+		ack  []*kgo.Record
+		want bool
+	}{
+		{"nothing acked", nil, false},
+		{"t[1] acked", p1, false},
+		{"t[0] acked up to the one before its last", p0[:2], false},
+		{"an older t[0] ack arriving late", p0[:1], false},
+		{"t[0]'s last acked", p0[2:], true},
+		{"an older t[0] ack after the last", p0[1:2], true},
+	}
+	for _, st := range steps {
+		var batch []*connectors.Record
+		for _, kr := range st.ack {
+			batch = append(batch, &connectors.Record{Token: kr})
+		}
+		if err := s.Ack(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.allAcked(); got != st.want {
+			t.Fatalf("%s: allAcked = %v, want %v", st.what, got, st.want)
+		}
+	}
+}
