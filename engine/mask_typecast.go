@@ -194,7 +194,10 @@ func xfToInteger(v Value) (Value, error) {
 		}
 		return Int(0), nil
 	}
-	s := strings.TrimSpace(v.S)
+	s, ok := xfNumericText(v, false)
+	if !ok {
+		return Value{}, errXfNoInteger
+	}
 	if !isJSONNumber(s) {
 		s = strings.TrimPrefix(s, "+")
 		if !isJSONNumber(s) {
@@ -263,7 +266,10 @@ func xfToDecimal(c *Ctx, v Value) (Value, error) {
 	case Number:
 		return v, nil
 	}
-	s := strings.TrimSpace(v.S)
+	s, ok := xfNumericText(v, true)
+	if !ok {
+		return Value{}, errXfNoDecimal
+	}
 	if isJSONNumber(s) {
 		return Num(s), nil
 	}
@@ -310,6 +316,35 @@ func xfToDecimal(c *Ctx, v Value) (Value, error) {
 	return Num(c.str(append(b, exp...))), nil
 }
 
+// xfNumericText is a number's or a string's text as the numeric
+// typecasts read it, the way Python's int and float read text: blanks
+// around it dropped, and underscores that each sit between two digits
+// ("1_000") taken out. ok is false for any other underscore, and for Go's
+// hexadecimal floats ("0x1p-2"), which Python does not read. anyUnderscore
+// takes every underscore out, as Python's Decimal does ("_1" is 1).
+func xfNumericText(v Value, anyUnderscore bool) (s string, ok bool) {
+	s = strings.TrimSpace(v.S)
+	if v.Kind != String || strings.IndexAny(s, "_xX") < 0 {
+		return s, true
+	}
+	if strings.ContainsAny(s, "xX") {
+		return "", false
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '_' {
+			b = append(b, s[i])
+			continue
+		}
+		if !anyUnderscore && (i == 0 || i == len(s)-1 || !xfDigit(s[i-1]) || !xfDigit(s[i+1])) {
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+func xfDigit(c byte) bool { return '0' <= c && c <= '9' }
+
 // xfToFloat writes the shortest form that reads back as the same float64,
 // always with a decimal point or exponent so it reads as a float.
 func xfToFloat(v Value) (Value, error) {
@@ -320,10 +355,12 @@ func xfToFloat(v Value) (Value, error) {
 			x = 1
 		}
 	default:
-		s := strings.TrimSpace(v.S)
+		s, ok := xfNumericText(v, false)
 		var err error
-		x, err = strconv.ParseFloat(s, 64)
-		if err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(x) || math.IsInf(x, 0) {
+		if ok {
+			x, err = strconv.ParseFloat(s, 64)
+		}
+		if !ok || err != nil && !errors.Is(err, strconv.ErrRange) || math.IsNaN(x) || math.IsInf(x, 0) {
 			return Value{}, errors.New("typecast_as float takes a finite number, numeric text or a boolean")
 		}
 	}

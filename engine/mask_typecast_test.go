@@ -26,6 +26,12 @@ func TestTypecast(t *testing.T) {
 		{"typecast_as: float", Num("2.50"), Num("2.5")},
 		{"typecast_as: float", Str("1e20"), Num("1e+20")},
 		{"typecast_as: float", Boolean(false), Num("0.0")},
+		// Underscores between digits, as Python's int, float and Decimal
+		// read them.
+		{"typecast_as: integer", Str("1_000"), Num("1000")},
+		{"typecast_as: decimal", Str("-1_000.000_5"), Num("-1000.0005")},
+		{"typecast_as: decimal", Str("_1__0_"), Num("10")}, // Decimal takes any
+		{"typecast_as: float", Str("1_000"), Num("1000.0")},
 		{"typecast_as: boolean", Str("Yes"), Boolean(true)},
 		{"typecast_as: boolean", Str("0"), Boolean(false)},
 		{"typecast_as: boolean", Num("0.0"), Boolean(false)},
@@ -53,6 +59,13 @@ func TestTypecast(t *testing.T) {
 		{"typecast_as: integer", Str("abc")},
 		{"typecast_as: integer", Value{Kind: Array, Raw: []byte(`[]`)}},
 		{"typecast_as: float", Str("nan")},
+		// Python reads neither: Go's hexadecimal floats, and underscores
+		// not between two digits.
+		{"typecast_as: float", Str("0x1p-2")},
+		{"typecast_as: float", Str("0x10")},
+		{"typecast_as: integer", Str("1__000")},
+		{"typecast_as: float", Str("1_.5")},
+		{"typecast_as: integer", Str("1_")},
 		{"typecast_as: boolean", Str("maybe")},
 		{"typecast_as: date", Str("someday")},
 		{"typecast_as: date", Boolean(true)},
@@ -162,7 +175,7 @@ func TestTypecastDecimal(t *testing.T) {
 	if got := xfKit.must(t, pl, NullValue); got.Kind != Null {
 		t.Errorf("null gave %v", got.Kind)
 	}
-	for _, in := range []Value{Str("abc"), Str("nan"), Str("Infinity"), Str("1e"), Str("1.2.3"), Str(""), Str("."), Str("-"), Str("1_000"), Str("0x10"), {Kind: Array, Raw: []byte(`[1]`)}} {
+	for _, in := range []Value{Str("abc"), Str("nan"), Str("Infinity"), Str("1e"), Str("1.2.3"), Str(""), Str("."), Str("-"), Str("_"), Str("0x10"), {Kind: Array, Raw: []byte(`[1]`)}} {
 		t.Run("bad/"+in.Text(), func(t *testing.T) {
 			_, err := xfKit.run(pl, xfSecret, in, nil)
 			if err == nil {
