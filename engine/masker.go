@@ -267,7 +267,7 @@ func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *progra
 		return nil, true, nil
 	}
 	res := r.Text()
-	if !utf8.ValidString(res) && !utf8.Valid(text) {
+	if !utf8.Valid(text) && !utf8.ValidString(res) {
 		return nil, false, &MaskError{Reason: ReasonInvalidUTF8, Msg: "the text holds bytes that are not UTF-8, and its masks would keep some of them; mask it with hash (which reads any bytes), or make it UTF-8"}
 	}
 	return []byte(res), false, nil
