@@ -122,6 +122,18 @@ func TestInsecureNoAuthBrowserOrigins(t *testing.T) {
 		{"dns rebinding", "rebind.evil.example:" + port, "", 421},
 		{"dns rebinding, its own origin", "rebind.evil.example:" + port, "http://rebind.evil.example:" + port, 421},
 		{"a LAN name", "myhost:" + port, "", 421},
+		// Private, link-local and unspecified addresses are other
+		// machines (or a rebinding page resolving there), not loopback.
+		{"private IPv4 10/8", "10.1.2.3:" + port, "", 421},
+		{"private IPv4 192.168/16", "192.168.0.10:" + port, "", 421},
+		{"private IPv4 172.16/12", "172.16.0.1:" + port, "", 421},
+		{"unique local IPv6", "[fd00::1]:" + port, "", 421},
+		{"link-local", "169.254.1.1:" + port, "", 421},
+		{"unspecified", "0.0.0.0:" + port, "", 421},
+		// A browser sends one Origin: a second one, in either order,
+		// must not get another site through.
+		{"own origin, then another", "", base + "\nhttp://evil.example", 403},
+		{"another, then own origin", "", "http://evil.example\n" + base, 403},
 	}
 	for i, test := range tests {
 		req, err := http.NewRequest("POST", base+"/ifm/ruleset-plans/", strings.NewReader(strings.Replace(plan, "%d", strconv.Itoa(i), 1)))
@@ -133,7 +145,9 @@ func TestInsecureNoAuthBrowserOrigins(t *testing.T) {
 			req.Host = test.host
 		}
 		if test.origin != "" {
-			req.Header.Set("Origin", test.origin)
+			for o := range strings.SplitSeq(test.origin, "\n") {
+				req.Header.Add("Origin", o)
+			}
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -377,7 +377,13 @@ func TestGracefulShutdown(t *testing.T) {
 		resp.Body.Close()
 		got <- result{string(b), err}
 	}()
-	<-entered
+	select {
+	case <-entered:
+	case r := <-got:
+		t.Fatalf("the request was answered without reaching the slow handler: %q %v", r.body, r.err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request never reached the slow handler")
+	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop() }()
 	// New connections are refused once shutdown begins.

@@ -143,7 +143,11 @@ func TestRunRefusesWithoutSecret(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env, _, stderr := testCLIEnv(tt.vars)
-			if code := runMain(context.Background(), env, []string{"run", "-c", path}); code != 1 {
+			// A run that starts anyway must fail the test, not hang it: it
+			// is stopped after a while and its exit code is then 0.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if code := runMain(ctx, env, []string{"run", "-c", path}); code != 1 {
 				t.Errorf("exit %d, want 1", code)
 			}
 			if !strings.Contains(stderr.String(), tt.want) {

@@ -77,6 +77,8 @@ func TestValidate(t *testing.T) {
 		{name: "mixed keeps going", args: []string{parseBad, good, filepath.Join(dir, "missing.yaml")}, code: 1,
 			stdout: []string{"ok  " + good},
 			stderr: []string{parseBad + ":1:10:", filepath.Join(dir, "missing.yaml") + ": stat "}, lineCounts: [2]int{1, 4}},
+		{name: "a bad file before a good one", args: []string{compileBad, good}, code: 1,
+			stdout: []string{"ok  " + good}, stderr: []string{compileBad + ":4:"}, lineCounts: [2]int{1, -1}},
 		{name: "folder", args: []string{sub}, code: 0,
 			stdout: []string{"ok  " + filepath.Join(sub, "a.yaml"), "ok  " + filepath.Join(sub, "b.yml")}, lineCounts: [2]int{2, 0}},
 		{name: "empty folder", args: []string{empty}, code: 2, stderr: []string{"holds no *.yaml or *.yml ruleset"}, lineCounts: [2]int{0, 1}},
