@@ -128,8 +128,9 @@ type watchState struct {
 
 // newFailures is the failures of err not already reported as they are,
 // and records err's failures as the reported ones. A signal reports every
-// failure again: the operator asked what the state is.
-func (st *watchState) newFailures(err error, why string) []*rulesets.FileError {
+// failure again (the operator asked what the state is), but its retries
+// for files that waited to settle do not.
+func (st *watchState) newFailures(err error, why string, again bool) []*rulesets.FileError {
 	prev := st.reported
 	st.reported = map[string]string{}
 	if err == nil {
@@ -143,7 +144,7 @@ func (st *watchState) newFailures(err error, why string) []*rulesets.FileError {
 	for _, fe := range le {
 		text := fe.Err.Error()
 		st.reported[fe.Path] = text
-		if old, ok := prev[fe.Path]; !ok || old != text || why == whySignal {
+		if old, ok := prev[fe.Path]; !ok || old != text || why == whySignal && !again {
 			fresh = append(fresh, fe)
 		}
 	}
@@ -175,7 +176,7 @@ func (w *Watcher) reload(why string, again bool, st *watchState, retry *time.Tim
 	}
 	st.waiting = waiting
 
-	fresh := st.newFailures(err, why)
+	fresh := st.newFailures(err, why, again)
 	switch {
 	case len(fresh) > 0:
 		w.metrics.Reloads.WithLabelValues(ReloadFailed).Inc()

@@ -404,3 +404,27 @@ func TestWatcherReportsAFailureOnce(t *testing.T) {
 	age(t, broken)
 	waitFor(t, 10*time.Second, "the new failure reported", func() bool { return e.reloads(processor.ReloadFailed) == 2 })
 }
+
+// TestWatcherSignalReportsOnce: SIGHUP reports every failure again, once:
+// the retries that wait for a just-saved file to settle, which run under
+// the signal's name, do not report them again and again.
+func TestWatcherSignalReportsOnce(t *testing.T) {
+	e := newReloadEnv(t, 500*time.Millisecond, map[string]string{"people.yaml": ssnRuleset("V1")})
+	w := e.run(t, 20*time.Millisecond)
+	waitFor(t, 10*time.Second, "first look", func() bool { return len(e.rec.calls()) > 0 })
+	broken := filepath.Join(e.dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte("version: \"1.0\"\nrules: [ {"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	age(t, broken)
+	waitFor(t, 10*time.Second, "the failure reported", func() bool { return e.reloads(processor.ReloadFailed) >= 1 })
+	// An edit just saved (it waits to settle), then SIGHUP.
+	if err := os.WriteFile(e.path, []byte(ssnRuleset("V2")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.Trigger()
+	waitFor(t, 10*time.Second, "V2 loaded", func() bool { return strings.Contains(string(e.entry(t).Ruleset.Source), "V2") })
+	if n := e.reloads(processor.ReloadFailed); n != 2 {
+		t.Errorf("failed reloads = %v, want 2: the first report and the signal's", n)
+	}
+}
