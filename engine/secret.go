@@ -3,9 +3,10 @@ package engine
 import (
 	"crypto/aes"
 	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
-	"fmt"
 	"maps"
 	"strings"
 	"sync"
@@ -23,6 +24,9 @@ type Secret struct {
 	// compares it, so it never keeps the Secret (its key states) alive.
 	serial uint64
 	pool   sync.Pool
+	// fp is Fingerprint's value, derived once when first asked for.
+	fp     string
+	fpOnce sync.Once
 
 	// blocks holds each mask's permutation key with its AES key schedule
 	// expanded (fpeKey), by mask identity: one entry per distinct mask
@@ -132,7 +136,7 @@ func MustSecret(secret string) *Secret {
 }
 
 // String never reveals the key.
-func (s *Secret) String() string { return fmt.Sprintf("engine.Secret(%x)", s.id[:4]) }
+func (s *Secret) String() string { return "engine.Secret(hidden)" }
 
 // GoString never reveals the key.
 func (s *Secret) GoString() string { return s.String() }
@@ -141,10 +145,33 @@ func (s *Secret) GoString() string { return s.String() }
 // enough to recover or test a guess without a full HMAC per guess.
 func (s *Secret) ID() [8]byte { return s.id }
 
-// Fingerprint is the first 4 bytes of ID in hex (what String shows): short
-// enough to read in a log line or compare across instances, which must
-// all show the same one to mask alike.
-func (s *Secret) Fingerprint() string { return fmt.Sprintf("%x", s.id[:4]) }
+// Fingerprint is 8 hex digits that instances sharing the secret share, and
+// others almost surely do not: short enough to read in a log line or
+// compare across instances, which must all show the same one to mask
+// alike.
+//
+// It is shown where anyone may read it (/metrics is open by default) and
+// needs no known record to test a guess at the secret against, so it is
+// stretched: PBKDF2-HMAC-SHA256 with fingerprintIterations over the
+// secret's ID, 32 bits of it. A guess costs as much as the iterations, not
+// one HMAC; it is derived once, when first asked for (run and serve, at
+// start), never on the masking path.
+func (s *Secret) Fingerprint() string {
+	s.fpOnce.Do(func() {
+		id := s.Sum([]byte("maskstream/fingerprint"), nil)
+		k, err := pbkdf2.Key(sha256.New, string(id[:]), []byte("maskstream/fingerprint/v1"), fingerprintIterations, 4)
+		if err != nil {
+			panic("engine: deriving the secret's fingerprint: " + err.Error())
+		}
+		s.fp = hex.EncodeToString(k)
+	})
+	return s.fp
+}
+
+// fingerprintIterations is what a guess at the secret through its
+// fingerprint costs: OWASP's figure for PBKDF2-HMAC-SHA256 passwords,
+// about a fifth of a second here, once per process.
+const fingerprintIterations = 600_000
 
 // Sum returns HMAC-SHA256(secret, a ‖ b) without allocating.
 func (s *Secret) Sum(a, b []byte) [32]byte {

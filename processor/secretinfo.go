@@ -16,9 +16,9 @@ import (
 // character, mask the same value differently and break every join, and
 // nothing else shows it: each instance is healthy on its own. A label that
 // differs between instances of one job is something an alert can see
-// (MaskstreamRunSecretsDiffer). The fingerprint tells no more about the
-// secret than any masked record does: testing a guess against either
-// costs an HMAC.
+// (MaskstreamRunSecretsDiffer). The fingerprint is stretched
+// (engine.Secret.Fingerprint), as anyone who reads /metrics may test
+// guesses at the secret against it.
 func RegisterSecretInfo(reg prometheus.Registerer, sec *engine.Secret) error {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace:   Namespace,
