@@ -3,8 +3,8 @@ package engine
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 )
