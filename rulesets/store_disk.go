@@ -167,7 +167,10 @@ func (s *Store[T]) shadowedPlan(gone *Entry[T]) (*Entry[T], *FileError) {
 	if err != nil {
 		return nil, &FileError{Name: gone.Name, Path: path, Err: err}
 	}
+	// A change takes the next serial, as every change does: clients and
+	// the status page watch for a higher one.
 	s.serial = max(s.serial, e.Serial)
+	e.Serial = s.nextSerial()
 	e.Logs = s.appendLog(e.Logs, LogWarning, s.cfg.Now().UTC(), fmt.Sprintf("the file %s that held this name is gone, so the plan uploaded under it serves again (the HTTP endpoint only: routes mask with ruleset files); delete the plan if it is no longer wanted", filepath.Base(gone.Path)))
 	return e, nil
 }

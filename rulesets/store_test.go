@@ -371,10 +371,14 @@ func TestStoreFileWinsOverUpload(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, st := range []*rulesets.Store[*compiled]{s, s2} {
+		fileSerial := mustGet(t, st, "orders").Serial
 		if err := st.Reload(); err != nil {
 			t.Fatal(err)
 		}
 		e := mustGet(t, st, "orders")
+		if e.Serial <= fileSerial {
+			t.Errorf("file removed: serial %d, want more than the file's %d (every change takes the next)", e.Serial, fileSerial)
+		}
 		if e.Source != rulesets.SourceUpload || len(e.Ruleset.Rules) != 1 {
 			t.Fatalf("file removed: source %s with %d rules, want the uploaded plan's 1", e.Source, len(e.Ruleset.Rules))
 		}
