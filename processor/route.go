@@ -206,8 +206,14 @@ func (r *Route) onRulesetChange(ch rulesets.Change[*engine.Masker]) {
 	if ch.Name != r.cfg.Ruleset {
 		return
 	}
+	fileGone := ch.Old != nil && ch.Old.Source == rulesets.SourceFile && (ch.Entry == nil || ch.Entry.Source != rulesets.SourceFile)
+	if fileGone {
+		// A plan uploaded under the name may serve HTTP now (the file had
+		// shadowed it); the route is told what matters to it.
+		r.log.Warn("ruleset file removed; the route keeps masking with its last version, and the next start refuses to run without the file", "ruleset", ch.Name)
+		return
+	}
 	if ch.Entry == nil {
-		r.log.Warn("ruleset removed; the route keeps masking with its last version until restarted", "ruleset", ch.Name)
 		return
 	}
 	if ch.Entry.Source != rulesets.SourceFile {

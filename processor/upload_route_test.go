@@ -1,6 +1,7 @@
 package processor_test
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/maskstream/maskstream/engine"
 	"github.com/maskstream/maskstream/processor"
 	"github.com/maskstream/maskstream/rulesets"
+	"github.com/maskstream/maskstream/testenv"
 )
 
 // TestRoutesIgnoreUploads: what a stream masks with is the rulesets dir's
@@ -45,9 +47,11 @@ func TestRoutesIgnoreUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sink.Close()
+	var logs testenv.LogBuffer
 	routeOn := func(store *rulesets.Store[*engine.Masker]) (*processor.Route, error) {
 		return processor.NewRoute(processor.RouteConfig{Name: "orders", Source: src, Sink: sink,
-			Ruleset: "orders", Rulesets: store, Secret: engine.MustSecret(testSecret)})
+			Ruleset: "orders", Rulesets: store, Secret: engine.MustSecret(testSecret),
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	}
 
 	store := newStore(t)
@@ -84,12 +88,18 @@ func TestRoutesIgnoreUploads(t *testing.T) {
 		if e.Source != rulesets.SourceFile || r.Status().RulesetSerial != e.Serial {
 			t.Errorf("the route masks with serial %d, the file's is %d (%s): the operator's new file is not applied", r.Status().RulesetSerial, e.Serial, e.Source)
 		}
-		// Put the upload-only state back for the next case.
+		// Put the upload-only state back for the next case. The upload
+		// the file had shadowed serves HTTP again; the route says what
+		// matters to it: its file is gone.
 		if err := os.Remove(file); err != nil {
 			t.Fatal(err)
 		}
+		before := len(logs.String())
 		if err := store.Reload(); err != nil {
 			t.Fatal(err)
+		}
+		if got := logs.String()[before:]; !strings.Contains(got, "ruleset file removed") || strings.Contains(got, "uploaded over the HTTP API") {
+			t.Errorf("route log on the file's removal:\n%s\nwant the removal, not an upload", got)
 		}
 	})
 	t.Run("a route whose ruleset is only an upload", func(t *testing.T) {
