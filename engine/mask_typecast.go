@@ -199,7 +199,7 @@ func xfToInteger(v Value) (Value, error) {
 		return Value{}, errXfNoInteger
 	}
 	if !isJSONNumber(s) {
-		s = strings.TrimPrefix(s, "+")
+		s = xfDropLeadingZeros(strings.TrimPrefix(s, "+"))
 		if !isJSONNumber(s) {
 			return Value{}, errXfNoInteger
 		}
@@ -341,6 +341,21 @@ func xfNumericText(v Value, anyUnderscore bool) (s string, ok bool) {
 		}
 	}
 	return string(b), true
+}
+
+// xfDropLeadingZeros takes the zeros that pad numeric text ("007",
+// "-0042.5") off, as Python's int and float read it, keeping one before a
+// point or the end ("0.5", "0"), so that what is left reads as JSON.
+func xfDropLeadingZeros(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	t := strings.TrimLeft(s, "0")
+	if len(t) < len(s) && (t == "" || !xfDigit(t[0])) {
+		t = "0" + t
+	}
+	return sign + t
 }
 
 func xfDigit(c byte) bool { return '0' <= c && c <= '9' }

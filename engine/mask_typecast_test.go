@@ -29,6 +29,11 @@ func TestTypecast(t *testing.T) {
 		// Underscores between digits, as Python's int, float and Decimal
 		// read them.
 		{"typecast_as: integer", Str("1_000"), Num("1000")},
+		// Zero-padded text, as Python's int reads it.
+		{"typecast_as: integer", Str("007"), Num("7")},
+		{"typecast_as: integer", Str("-0_7"), Num("-7")},
+		{"typecast_as: integer", Str("000"), Num("0")},
+		{"typecast_as: integer", Str("00.0"), Num("0")},
 		{"typecast_as: decimal", Str("-1_000.000_5"), Num("-1000.0005")},
 		{"typecast_as: decimal", Str("_1__0_"), Num("10")}, // Decimal takes any
 		{"typecast_as: float", Str("1_000"), Num("1000.0")},
