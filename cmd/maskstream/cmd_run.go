@@ -150,7 +150,7 @@ func runDaemon(ctx context.Context, env *cliEnv, d daemon) error {
 		secErr = errors.Join(secErr, httpapi.CheckTokens(httpapiConfigFrom(cfg), env.getenv))
 	}
 	if secErr != nil {
-		return fmt.Errorf("the config names secrets that cannot be read:\n%w", secErr)
+		return fmt.Errorf("the config's secrets or HTTP tokens cannot be used:\n%w", secErr)
 	}
 	store, err := loadStore(cfg, log)
 	if err != nil {
