@@ -240,11 +240,16 @@ func (m *Masker) MasksHeader(name string) bool {
 // runText masks a key or header value given as text.
 //
 // Text that is not UTF-8 (a binary key, which NATS carries base64-encoded)
-// may be masked, but not into output that still holds such bytes: masks
-// keep what they do not replace (imitate the punctuation,
-// unstructured_text the words around an entity), and imitate would keep a
-// Latin-1 letter's byte as it was. hash, which reads bytes, passes.
+// is masked only by a pipeline whose first mask keeps nothing of it
+// (keepsNothing): other masks keep what they do not replace (imitate the
+// punctuation, unstructured_text the words around an entity), so imitate
+// kept a Latin-1 letter's byte as it was, and a mask that removes what
+// lies between two kept bytes may join them into a valid letter. Judging
+// by the mask, not by the output, catches both.
 func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *program) (out []byte, dropped bool, err error) {
+	if !utf8.Valid(text) && (len(pipe) == 0 || !keepsNothing[pipe[0].typ]) {
+		return nil, false, &MaskError{Reason: ReasonInvalidUTF8, Msg: "the text holds bytes that are not UTF-8, and its first mask would keep some of them; mask it with hash (which reads any bytes) or a generator such as from_fixed, or make it UTF-8"}
+	}
 	v := Value{Kind: String, S: string(text)}
 	if p.isDefault(&v) {
 		return []byte(v.Text()), false, nil
@@ -266,11 +271,18 @@ func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *progra
 	if r.Kind == Missing {
 		return nil, true, nil
 	}
-	res := r.Text()
-	if !utf8.Valid(text) && !utf8.ValidString(res) {
-		return nil, false, &MaskError{Reason: ReasonInvalidUTF8, Msg: "the text holds bytes that are not UTF-8, and its masks would keep some of them; mask it with hash (which reads any bytes), or make it UTF-8"}
-	}
-	return []byte(res), false, nil
+	return []byte(r.Text()), false, nil
+}
+
+// keepsNothing are the masks whose output holds nothing of their input's
+// text: hash reads its bytes, the generators draw from a seed (their
+// input's bytes at most). A key or header that is not UTF-8 may be masked
+// by a pipeline that starts with one of them.
+var keepsNothing = map[string]bool{
+	"hash": true, "from_fixed": true, "from_file": true, "from_format_string": true,
+	"from_choices": true, "from_random_text": true, "from_random_number": true,
+	"from_random_boolean": true, "from_random_date": true, "from_random_datetime": true,
+	"drop": true,
 }
 
 // textCtxPool holds the Ctxs runText masks keys and headers with.

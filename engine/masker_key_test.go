@@ -126,7 +126,13 @@ func TestMaskKeyInvalidUTF8(t *testing.T) {
 		ok   bool
 	}{
 		{"imitate", false}, {"imitate_unique", false}, {"unstructured_text, preset: pii", false},
+		// Removing what lies between two kept bytes joined them into a
+		// valid é ("Jos\xc37\xa9" -> "José"); a first step that turns
+		// them into U+FFFD is refused as well (by the mask, not the output).
+		{`replace_regex, regex: "[0-9]", value: ""`, false},
+		{"chain, masks: [{type: transform_case, case: lower}, {type: imitate}]", false},
 		{"hash", true}, {"from_fixed, value: K", true},
+		{"from_format_string, value_format: \"{[a-z],6}\"", true},
 	} {
 		t.Run(tt.mask, func(t *testing.T) {
 			m := mustCompile(t, fmt.Sprintf(`version: "1.0"
@@ -134,7 +140,7 @@ key: {masks: [{type: %[1]s}]}
 headers: [{name: X-Name, masks: [{type: %[1]s}]}]
 rules: [{path: "$.name", masks: [{type: %[1]s}]}]
 `, tt.mask))
-			for _, k := range []string{"Jos\xe9", "M\xfcller 12", "\xff\xfe"} {
+			for _, k := range []string{"Jos\xe9", "M\xfcller 12", "\xff\xfe", "Jos\xc37\xa9"} {
 				key, err := m.MaskKey(testSecret, []byte(k))
 				hs, herr := m.MaskHeaders(testSecret, []Header{{Key: "X-Name", Value: []byte(k)}}, nil)
 				if tt.ok {
