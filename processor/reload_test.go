@@ -323,24 +323,31 @@ rules:
 // TestWatcherBusyNeighbour: another file of the rulesets dir that changes
 // at every poll (a log, a heartbeat) must not hold a settled ruleset edit
 // back: the watcher once waited for a poll that saw no change at all.
-func TestWatcherBusyNeighbour(t *testing.T) {
-	e := newReloadEnv(t, 50*time.Millisecond, map[string]string{"people.yaml": ssnRuleset("V1"), "heartbeat.txt": "0"})
-	e.run(t, 20*time.Millisecond)
-	waitFor(t, 10*time.Second, "first look", func() bool { return len(e.rec.calls()) > 0 })
-	stop := make(chan struct{})
+// heartbeat rewrites heartbeat.txt in dir every 5ms, as a log or a
+// liveness file beside the rulesets would, until the returned func is
+// called (which waits for it to stop).
+func heartbeat(dir string) (stop func()) {
+	quit := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for i := 0; ; i++ {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case <-time.After(5 * time.Millisecond):
 			}
-			_ = os.WriteFile(filepath.Join(e.dir, "heartbeat.txt"), []byte(strings.Repeat("x", i%50)), 0o600)
+			_ = os.WriteFile(filepath.Join(dir, "heartbeat.txt"), []byte(strings.Repeat("x", i%50)), 0o600)
 		}
 	}()
-	defer func() { close(stop); <-done }()
+	return func() { close(quit); <-done }
+}
+
+func TestWatcherBusyNeighbour(t *testing.T) {
+	e := newReloadEnv(t, 50*time.Millisecond, map[string]string{"people.yaml": ssnRuleset("V1"), "heartbeat.txt": "0"})
+	e.run(t, 20*time.Millisecond)
+	waitFor(t, 10*time.Second, "first look", func() bool { return len(e.rec.calls()) > 0 })
+	defer heartbeat(e.dir)()
 	if err := os.WriteFile(e.path, []byte(ssnRuleset("V2")), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -372,23 +379,10 @@ func TestWatcherReportsAFailureOnce(t *testing.T) {
 	}
 	age(t, broken)
 	waitFor(t, 10*time.Second, "the failure reported", func() bool { return e.reloads(processor.ReloadFailed) >= 1 })
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-			_ = os.WriteFile(filepath.Join(e.dir, "heartbeat.txt"), []byte(strings.Repeat("x", i%50)), 0o600)
-		}
-	}()
+	stopBeat := heartbeat(e.dir)
 	calls := len(e.rec.calls())
 	waitFor(t, 20*time.Second, "20 reloads run by the heartbeat", func() bool { return len(e.rec.calls()) >= calls+20 })
-	close(stop)
-	<-done
+	stopBeat()
 	if n := e.reloads(processor.ReloadFailed); n != 1 {
 		t.Fatalf("failed reloads = %v after %d reloads found the same broken file, want 1", n, len(e.rec.calls())-calls)
 	}
