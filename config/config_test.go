@@ -171,7 +171,9 @@ func TestLoadBad(t *testing.T) {
 		{"syntax.bad.yaml", []string{"not valid YAML"}},
 		{"templates.bad.yaml", []string{"unknown placeholder {topc}", "has a { with no }", "holds characters a Kafka topic may not"}},
 		{"types.bad.yaml", []string{"1:16: drain_timeout must be a duration", "2:29: limits.max_record_bytes must be a whole number", "2:46: limits.max_depth must be a whole number from 0", "4:20: kafka cluster \"prod\" brokers must be a list", "6:3: routes must be a list"}},
-		{"unknown-keys.bad.yaml", []string{`2:1: unknown key "limitz" in the config; known keys: data_dir`, `4:30: unknown key "brokerz"`, `7:44: unknown key "groop"`, `10:5: unknown key "rulset" in route "orders"`}},
+		{"unknown-keys.bad.yaml", []string{`2:1: unknown key "limitz" in the config; known keys: data_dir`, `4:30: unknown key "brokerz"`, `7:44: unknown key "groop" in route "orders" from; known keys: group, kafka, start, topic_regex, topics`, `10:5: unknown key "rulset" in route "orders"`,
+			`12:37: unknown key "durabel" in route "events" from; known keys: ack_wait, durable, nats, queue, start, stream, subject`,
+			`13:23: unknown key "subjekt" in route "events" to; known keys: jetstream, nats, subject`}},
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(tests) {

@@ -51,6 +51,13 @@ type field func(v *yaml.Node)
 // the reason (and the fix). A null n is an empty mapping. It returns false
 // when n is not a mapping at all.
 func (d *decoder) mapping(n *yaml.Node, what string, fields map[string]field, rejected map[string]string) bool {
+	return d.mappingListing(n, what, fields, rejected, nil)
+}
+
+// mappingListing is mapping whose unknown-key errors list only the keys
+// listed (all of fields when nil): a source or sink names the keys of its
+// own kind, not the other broker's.
+func (d *decoder) mappingListing(n *yaml.Node, what string, fields map[string]field, rejected map[string]string, listed []string) bool {
 	n = resolve(n)
 	if isNull(n) {
 		return true
@@ -77,7 +84,11 @@ func (d *decoder) mapping(n *yaml.Node, what string, fields map[string]field, re
 		}
 		f, ok := fields[k.Value]
 		if !ok {
-			d.errorf(k, "unknown key %q in %s; known keys: %s", k.Value, what, knownKeys(fields))
+			known := knownKeys(fields)
+			if listed != nil {
+				known = strings.Join(listed, ", ")
+			}
+			d.errorf(k, "unknown key %q in %s; known keys: %s", k.Value, what, known)
 			continue
 		}
 		f(v)

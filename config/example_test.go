@@ -38,5 +38,5 @@ routes:
 `), "maskstream.yaml")
 	fmt.Println(err)
 	// Output:
-	// maskstream.yaml:5:26: unknown key "topik" in route "orders" to; known keys: compression, jetstream, kafka, keep_partition, linger, nats, subject, topic
+	// maskstream.yaml:5:26: unknown key "topik" in route "orders" to; known keys: compression, kafka, keep_partition, linger, topic
 }

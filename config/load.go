@@ -245,9 +245,42 @@ func (d *decoder) peekStr(n *yaml.Node) string {
 	return n.Value
 }
 
+// Keys a source or sink of one broker takes, for unknown-key errors.
+var (
+	kafkaSourceKeys = []string{"group", "kafka", "start", "topic_regex", "topics"}
+	natsSourceKeys  = []string{"ack_wait", "durable", "nats", "queue", "start", "stream", "subject"}
+	kafkaSinkKeys   = []string{"compression", "kafka", "keep_partition", "linger", "topic"}
+	natsSinkKeys    = []string{"jetstream", "nats", "subject"}
+)
+
+// brokerKeys picks the keys of the broker n names (kafka: or nats:), or
+// nil (every key) when it names neither or both.
+func (d *decoder) brokerKeys(n *yaml.Node, kafka, nats []string) []string {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var k, s bool
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch resolve(n.Content[i]).Value {
+		case "kafka":
+			k = true
+		case "nats":
+			s = true
+		}
+	}
+	switch {
+	case k && !s:
+		return kafka
+	case s && !k:
+		return nats
+	}
+	return nil
+}
+
 func (d *decoder) source(n *yaml.Node, what string) Source {
 	s := Source{Pos: d.pos(resolve(n))}
-	d.mapping(n, what, map[string]field{
+	d.mappingListing(n, what, map[string]field{
 		"kafka":       func(v *yaml.Node) { s.Kafka = d.str(v, what+" kafka") },
 		"topics":      func(v *yaml.Node) { s.Topics = d.strings(v, what+" topics") },
 		"topic_regex": func(v *yaml.Node) { s.TopicRegex = d.str(v, what+" topic_regex") },
@@ -261,13 +294,13 @@ func (d *decoder) source(n *yaml.Node, what string) Source {
 		"ack_wait":    func(v *yaml.Node) { s.AckWait = d.duration(v, what+" ack_wait") },
 	}, map[string]string{
 		"topic": "a Kafka source lists its topics: write topics: [name] (or topic_regex)",
-	})
+	}, d.brokerKeys(n, kafkaSourceKeys, natsSourceKeys))
 	return s
 }
 
 func (d *decoder) sink(n *yaml.Node, what string) Sink {
 	s := Sink{Pos: d.pos(resolve(n))}
-	d.mapping(n, what, map[string]field{
+	d.mappingListing(n, what, map[string]field{
 		"kafka":          func(v *yaml.Node) { s.Kafka = d.str(v, what+" kafka") },
 		"topic":          func(v *yaml.Node) { s.Topic = d.str(v, what+" topic") },
 		"keep_partition": func(v *yaml.Node) { s.KeepPartition = d.boolean(v, what+" keep_partition") },
@@ -278,7 +311,7 @@ func (d *decoder) sink(n *yaml.Node, what string) Sink {
 		"jetstream":      func(v *yaml.Node) { s.JetStream = d.boolean(v, what+" jetstream") },
 	}, map[string]string{
 		"topics": "a sink writes one topic template: write topic: \"{topic}.masked\"",
-	})
+	}, d.brokerKeys(n, kafkaSinkKeys, natsSinkKeys))
 	return s
 }
 
