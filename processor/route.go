@@ -232,6 +232,7 @@ func (r *Route) onRulesetChange(ch rulesets.Change[*engine.Masker]) {
 		return
 	}
 	old := r.ruleset.cur.Swap(c)
+	dropRetiredRules(r.cfg.Metrics, old, c)
 	r.log.Info("ruleset reloaded", "ruleset", ch.Name, "serial", c.serial, "previous_serial", old.serial, "rules", c.nrules)
 }
 

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,8 @@ type compiled struct {
 	// counters are fields_masked_total{ruleset,rule}, index-aligned with
 	// the masker's rules.
 	counters []prometheus.Counter
+	// rules are the counters' rule labels.
+	rules []string
 	// unmatched watches for rules whose paths reach no field.
 	unmatched unmatched
 }
@@ -60,6 +63,7 @@ func newCompiled(e *rulesets.Entry[*engine.Masker], m *Metrics) (*compiled, erro
 			n = fmt.Sprintf("rule%d", i+1)
 		}
 		c.counters = append(c.counters, m.FieldsMasked.WithLabelValues(e.Name, n))
+		c.rules = append(c.rules, n)
 	}
 	c.unmatched.init(e.Ruleset, e.Compiled)
 	return c, nil
@@ -72,3 +76,19 @@ type binding struct {
 }
 
 func (b *binding) load() *compiled { return b.cur.Load() }
+
+// dropRetiredRules deletes the fields_masked_total series of old's rules
+// that cur no longer has (renamed, removed, or moved: an unnamed rule's
+// label is its index), so a dashboard does not list rules that stopped
+// existing, one set per reload. Counts a chunk still masking with old
+// adds afterwards are not exported: the rule is gone.
+func dropRetiredRules(m *Metrics, old, cur *compiled) {
+	if old == nil || old.name != cur.name {
+		return
+	}
+	for _, n := range old.rules {
+		if !slices.Contains(cur.rules, n) {
+			m.FieldsMasked.DeleteLabelValues(old.name, n)
+		}
+	}
+}
