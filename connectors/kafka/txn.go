@@ -279,28 +279,16 @@ func (s *TxnSource) batch(ctx context.Context, fetches kgo.Fetches) (batchEnd, e
 	timeUp := time.NewTimer(s.abortAfter)
 	defer timeUp.Stop()
 	s.expect(fetches)
-	// A partition whose records could not be handed to a lane cannot be
-	// committed (End commits every polled offset): wait for the others,
-	// then abort so the whole batch is read again.
-	dropped := false
-	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-		if len(p.Records) > 0 && !s.lanes.dispatch(ctx, p.Topic, p.Partition, p.Records) {
-			dropped = true
-			s.unexpect(topicPartition{p.Topic, p.Partition})
-		}
-	})
+	dispatched := s.dispatchAll(ctx, fetches)
 	waitErr := s.waitAcked(ctx, timeUp.C)
-	commit, end := kgo.TryCommit, batchAborted
-	if dropped {
-		commit = kgo.TryAbort
-	}
+	// Settle the lanes first: whether an ending batch made it is known
+	// only once they have finished what they hold. planEnd then decides.
 	switch {
 	case errors.Is(waitErr, errBatchRefused):
 		s.logger.Warn("kafka: the broker refused a produce batch as a whole for one of its records; aborting the transaction and producing the batch again one record at a time, so that only that record is dead-lettered",
 			"records_refused", s.guard.refused())
 		s.lanes.stopAllNow()
 		s.guard.serial.Store(true)
-		commit, end, waitErr = kgo.TryAbort, batchRedo, nil
 	case errors.Is(waitErr, errBatchTimeUp):
 		s.logger.Warn("kafka: the batch was not produced within two thirds of the transaction timeout; aborting its transaction before the broker does, and reading it again (the route waits until its records can be produced)",
 			"transaction_timeout", s.guard.timeout, "waiting_for", s.waiting())
@@ -310,20 +298,17 @@ func (s *TxnSource) batch(ctx context.Context, fetches kgo.Fetches) (batchEnd, e
 			s.logger.Info("kafka: polling fewer records per transaction until one commits", "records", s.pollMax)
 		}
 		s.lanes.stopAllNow()
-		commit, end, waitErr = kgo.TryAbort, batchRedo, nil
 	case waitErr != nil:
-		// Ending: let the lanes finish what they hold, then commit only if
-		// the whole batch made it. Records held by the sink never finish:
-		// the transaction is doomed, so do not wait for them.
+		// Ending: let the lanes finish what they hold, so that a batch
+		// that makes it still commits. Records held by the sink never
+		// finish: the transaction is doomed, so do not wait for them.
 		if s.guard.refused() > 0 {
 			s.lanes.stopAllNow()
 		} else {
 			s.lanes.stopAll(true)
 		}
-		if !s.allAcked() {
-			commit = kgo.TryAbort
-		}
 	}
+	plan := planEnd(waitErr, dispatched, s.allAcked())
 	// The lanes hold nothing of this batch now (all acked, or stopped): a
 	// rebalance may go ahead while the transaction ends (see TxnSource).
 	s.sess.AllowRebalance()
@@ -334,21 +319,21 @@ func (s *TxnSource) batch(ctx context.Context, fetches kgo.Fetches) (batchEnd, e
 	// (during a produce outage, until the outage ends), as the batch would
 	// have, and only Run's end cuts it short.
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StopTimeout)
-	if end == batchRedo {
+	if plan.end == batchRedo {
 		cancel()
 		endCtx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
-	committed, err := s.guard.end(endCtx, s.sess, commit)
+	committed, err := s.guard.end(endCtx, s.sess, plan.try)
 	s.guard.release() // refused while the transaction ended: moot now
-	if err != nil && commit == kgo.TryAbort && (waitErr != nil || ctx.Err() != nil) {
+	if err != nil && plan.stopsDespiteEndErr(ctx.Err()) {
 		// Stopping while the broker does not answer (a sink outage): the
 		// abort cannot get through either. Nothing of this batch was
 		// committed, the broker aborts the transaction at its timeout,
 		// and the next instance with this transactional id fences it
 		// first: stop as asked rather than fail.
 		s.logger.Warn("kafka: could not abort the open transaction while stopping; the broker aborts it at the transaction timeout, and the next start with this transactional id fences it", "err", err)
-		return batchAborted, cmp.Or(waitErr, ctx.Err())
+		return batchAborted, cmp.Or(plan.err, ctx.Err())
 	}
 	if err != nil {
 		if hint := s.guard.fenceHint(err); hint != nil {
@@ -357,9 +342,25 @@ func (s *TxnSource) batch(ctx context.Context, fetches kgo.Fetches) (batchEnd, e
 		return batchAborted, fmt.Errorf("kafka: ending transaction: %w", err)
 	}
 	if committed {
-		end = batchCommitted
+		return batchCommitted, plan.err
 	}
-	return end, waitErr
+	return plan.end, plan.err
+}
+
+// dispatchAll hands each polled partition's records to its lane and
+// reports whether every partition was handed over. A partition that was
+// not (no longer owned, or Run ending) is no longer waited for, but the
+// batch must then abort: End commits every polled offset, its records'
+// too, and they were never produced.
+func (s *TxnSource) dispatchAll(ctx context.Context, fetches kgo.Fetches) bool {
+	all := true
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) > 0 && !s.lanes.dispatch(ctx, p.Topic, p.Partition, p.Records) {
+			all = false
+			s.unexpect(topicPartition{p.Topic, p.Partition})
+		}
+	})
+	return all
 }
 
 func (s *TxnSource) expect(fetches kgo.Fetches) {
