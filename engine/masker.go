@@ -247,7 +247,7 @@ func (m *Masker) MasksHeader(name string) bool {
 // lies between two kept bytes may join them into a valid letter. Judging
 // by the mask, not by the output, catches both.
 func (m *Masker) runText(sec *Secret, pipe Pipeline, text, doc []byte, p *program) (out []byte, dropped bool, err error) {
-	if !utf8.Valid(text) && (len(pipe) == 0 || !keepsNothing[pipe[0].typ]) {
+	if !utf8.Valid(text) && !pipeKeepsNothing(pipe) {
 		return nil, false, &MaskError{Reason: ReasonInvalidUTF8, Msg: "the text holds bytes that are not UTF-8, and its first mask would keep some of them; mask it with hash (which reads any bytes) or a generator such as from_fixed, or make it UTF-8"}
 	}
 	v := Value{Kind: String, S: string(text)}
@@ -283,6 +283,27 @@ var keepsNothing = map[string]bool{
 	"from_choices": true, "from_random_text": true, "from_random_number": true,
 	"from_random_boolean": true, "from_random_date": true, "from_random_datetime": true,
 	"drop": true,
+}
+
+// pipeKeepsNothing reports whether pipe's output holds nothing of its
+// input's text: its first mask keeps nothing, or is a chain whose own
+// first mask keeps nothing, or a concat whose every part keeps nothing.
+func pipeKeepsNothing(pipe Pipeline) bool {
+	if len(pipe) == 0 {
+		return false
+	}
+	switch m := pipe[0].m.(type) {
+	case *chainMask:
+		return pipeKeepsNothing(m.steps)
+	case *concatMask:
+		for i := range m.parts {
+			if !pipeKeepsNothing(m.parts[i : i+1]) {
+				return false
+			}
+		}
+		return len(m.parts) > 0
+	}
+	return keepsNothing[pipe[0].typ]
 }
 
 // textCtxPool holds the Ctxs runText masks keys and headers with.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -133,6 +134,18 @@ func TestMaskKeyInvalidUTF8(t *testing.T) {
 		{"chain, masks: [{type: transform_case, case: lower}, {type: imitate}]", false},
 		{"hash", true}, {"from_fixed, value: K", true},
 		{"from_format_string, value_format: \"{[a-z],6}\"", true},
+		{"from_choices, choices: [a, b]", true}, {"from_random_text, max: 5", true},
+		{"from_random_number, max: 9", true}, {"from_random_boolean", true},
+		{"from_random_date, min: 2000-01-01, max: 2001-01-01", true},
+		{"from_random_datetime, min: 2000-01-01, max: 2001-01-01", true},
+		// What keeps nothing at the front of a chain, or in every part of
+		// a concat, keeps nothing of the whole.
+		{"chain, masks: [{type: hash}, {type: transform_case, case: upper}]", true},
+		{"concat, masks: [{type: from_fixed, value: A}, {type: hash}]", true},
+		{"concat, masks: [{type: hash}, {type: imitate}]", false},
+		{"chain, masks: [{type: chain, masks: [{type: take_substring, start_index: 1}]}, {type: hash}]", false},
+		{"do_nothing", false}, {"take_substring, start_index: 1", false},
+		{"transform_case, case: upper", false}, {"typecast, typecast_as: string", false},
 	} {
 		t.Run(tt.mask, func(t *testing.T) {
 			m := mustCompile(t, fmt.Sprintf(`version: "1.0"
@@ -166,4 +179,37 @@ func reasonOf(err error) Reason {
 		return me.Reason
 	}
 	return ""
+}
+
+// TestKeepsNothingCoversEveryMask: each mask type is judged, so a new
+// one cannot pass a binary key or header through by default: a type
+// added to the engine must be placed in one list or the other here (and
+// in keepsNothing when its output holds nothing of its input).
+func TestKeepsNothingCoversEveryMask(t *testing.T) {
+	keeps := []string{"brazilian_cpf", "credit_card", "date_shift", "do_nothing", "from_json_path",
+		"imitate", "imitate_nz_ird", "imitate_unique", "imitate_uuid", "json", "mask_characters",
+		"numeric_bucket", "replace_regex", "replace_substring", "retain_age", "retain_date_component",
+		"retain_year", "set_checksum", "social_security_number", "substitute", "take_substring",
+		"transform_case", "typecast", "unstructured_text", "xml"}
+	nothing := []string{"drop", "from_choices", "from_file", "from_fixed", "from_format_string",
+		"from_random_boolean", "from_random_date", "from_random_datetime", "from_random_number",
+		"from_random_text", "hash"}
+	structural := []string{"chain", "concat"} // judged by their parts (pipeKeepsNothing)
+	for _, typ := range MaskTypes() {
+		if strings.HasPrefix(typ, "test_") {
+			continue
+		}
+		switch {
+		case slices.Contains(nothing, typ):
+			if !keepsNothing[typ] {
+				t.Errorf("%s keeps nothing of its input, but keepsNothing does not list it", typ)
+			}
+		case slices.Contains(keeps, typ), slices.Contains(structural, typ):
+			if keepsNothing[typ] {
+				t.Errorf("%s keeps some of its input (or is judged by its parts), but keepsNothing lists it: a non-UTF-8 key would keep its bytes", typ)
+			}
+		default:
+			t.Errorf("mask type %s is in no list: decide whether its output holds any of its input's text and add it", typ)
+		}
+	}
 }
