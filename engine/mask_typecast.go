@@ -199,7 +199,13 @@ func xfToInteger(v Value) (Value, error) {
 		return Value{}, errXfNoInteger
 	}
 	if !isJSONNumber(s) {
-		s = xfDropLeadingZeros(strings.TrimPrefix(s, "+"))
+		if t, plus := strings.CutPrefix(s, "+"); plus {
+			if strings.HasPrefix(t, "-") || strings.HasPrefix(t, "+") {
+				return Value{}, errXfNoInteger // "+-7": one sign, as Python reads
+			}
+			s = t
+		}
+		s = xfDropLeadingZeros(xfPadPoint(s))
 		if !isJSONNumber(s) {
 			return Value{}, errXfNoInteger
 		}
@@ -356,6 +362,25 @@ func xfDropLeadingZeros(s string) string {
 		t = "0" + t
 	}
 	return sign + t
+}
+
+// xfPadPoint writes the zero that "5." and ".5" leave out ("5.0",
+// "0.5"), so that integer reads what float and decimal read; a point with
+// no digit on either side is left for the caller to refuse.
+func xfPadPoint(s string) string {
+	i := strings.IndexByte(s, '.')
+	if i < 0 {
+		return s
+	}
+	before := i > 0 && xfDigit(s[i-1])
+	after := i+1 < len(s) && xfDigit(s[i+1])
+	switch {
+	case before && !after:
+		return s[:i+1] + "0" + s[i+1:]
+	case after && !before:
+		return s[:i] + "0" + s[i:]
+	}
+	return s
 }
 
 func xfDigit(c byte) bool { return '0' <= c && c <= '9' }

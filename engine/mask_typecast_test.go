@@ -110,6 +110,10 @@ func TestTypecastInteger(t *testing.T) {
 		{Num("0.0e99999999999999999999"), "0"},
 		{Str("-12345678901234567890.000"), "-12345678901234567890"},
 		{Num("1e308"), "1" + strings.Repeat("0", 308)},
+		// A point with a digit on one side only, as float and decimal
+		// read it.
+		{Str("5."), "5"}, {Str(".0"), "0"}, {Str("0."), "0"}, {Str("00."), "0"},
+		{Str("-.0e1"), "0"}, {Str("+5.e2"), "500"},
 	}
 	for _, tc := range good {
 		t.Run(tc.in.Text(), func(t *testing.T) {
@@ -133,6 +137,11 @@ func TestTypecastInteger(t *testing.T) {
 		{Num("1.5e309"), "float's range"},
 		{Num("1e99999999999999999999"), "float's range"},
 		{Str("0x10"), "takes a number"},
+		// One sign, as Python reads it.
+		{Str("+-7"), "takes a number"}, {Str("+-007"), "takes a number"},
+		{Str("++7"), "takes a number"}, {Str("-+7"), "takes a number"},
+		{Str("."), "takes a number"}, {Str("-."), "takes a number"},
+		{Str(".5"), "fractional part"},
 	}
 	for _, tc := range bad {
 		t.Run("bad/"+tc.in.Text(), func(t *testing.T) {
