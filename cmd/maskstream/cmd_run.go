@@ -248,10 +248,11 @@ func notifySignals() runSignals {
 }
 
 // watchSignals reloads the rulesets on SIGHUP and, once shutdown has
-// begun (ctx done), exits at once on a second SIGINT/SIGTERM or when the
-// drain takes far longer than its deadline.
+// begun (ctx done), exits at once on a second SIGINT/SIGTERM (not the
+// first one repeated at once: stopCount) or when the drain takes far
+// longer than its deadline.
 func watchSignals(runCtx, ctx context.Context, sigs runSignals, w interface{ Trigger() }, drain time.Duration, log *slog.Logger) {
-	signals := 0
+	var count stopCount
 	var deadline <-chan time.Time
 	done := ctx.Done()
 	for {
@@ -265,9 +266,8 @@ func watchSignals(runCtx, ctx context.Context, sigs runSignals, w interface{ Tri
 			done = nil
 			log.Info("shutting down: draining the routes", "deadline", drain.String())
 			deadline = time.After(2*drain + stuckMargin)
-		case <-sigs.stop:
-			signals++
-			if signals >= 2 {
+		case s := <-sigs.stop:
+			if count.second(s, signalNow()) {
 				log.Error("second signal: exiting now; records not yet committed are read again by the next run")
 				forceExit(1)
 				return

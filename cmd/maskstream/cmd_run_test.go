@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -352,20 +353,28 @@ func TestWatchSignals(t *testing.T) {
 		drain, margin time.Duration
 		wantExit      bool
 		wantLog       string
+		gap           time.Duration // between the signals, on watchSignals' clock
 	}{
-		{"SIGTERM twice", []os.Signal{syscall.SIGTERM, syscall.SIGTERM}, time.Hour, time.Hour, true, "second signal: exiting now"},
-		{"SIGINT twice", []os.Signal{os.Interrupt, os.Interrupt}, time.Hour, time.Hour, true, "second signal: exiting now"},
-		{"SIGINT then SIGTERM", []os.Signal{os.Interrupt, syscall.SIGTERM}, time.Hour, time.Hour, true, "second signal: exiting now"},
-		{"one signal, drain ends in time", []os.Signal{syscall.SIGTERM}, time.Hour, time.Hour, false, "shutting down: draining the routes"},
-		{"one signal, drain stuck", []os.Signal{syscall.SIGTERM}, time.Millisecond, time.Millisecond, true, "shutdown took far longer than drain_timeout"},
+		{"SIGTERM twice", []os.Signal{syscall.SIGTERM, syscall.SIGTERM}, time.Hour, time.Hour, true, "second signal: exiting now", time.Second},
+		{"SIGINT twice", []os.Signal{os.Interrupt, os.Interrupt}, time.Hour, time.Hour, true, "second signal: exiting now", time.Second},
+		{"SIGINT then SIGTERM", []os.Signal{os.Interrupt, syscall.SIGTERM}, time.Hour, time.Hour, true, "second signal: exiting now", time.Second},
+		{"SIGINT then SIGTERM at once", []os.Signal{os.Interrupt, syscall.SIGTERM}, time.Hour, time.Hour, true, "second signal: exiting now", 0},
+		// GNU timeout signals the process and its group: one stop, twice.
+		{"SIGTERM repeated at once", []os.Signal{syscall.SIGTERM, syscall.SIGTERM}, time.Hour, time.Hour, false, "shutting down: draining the routes", time.Millisecond},
+		{"SIGTERM repeated at once, then again", []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}, time.Hour, time.Hour, true, "second signal: exiting now", 400 * time.Millisecond},
+		{"one signal, drain ends in time", []os.Signal{syscall.SIGTERM}, time.Hour, time.Hour, false, "shutting down: draining the routes", 0},
+		{"one signal, drain stuck", []os.Signal{syscall.SIGTERM}, time.Millisecond, time.Millisecond, true, "shutdown took far longer than drain_timeout", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			exits := make(chan int, 2)
-			oldExit, oldMargin := forceExit, stuckMargin
+			oldExit, oldMargin, oldNow := forceExit, stuckMargin, signalNow
 			forceExit = func(code int) { exits <- code }
 			stuckMargin = tt.margin
-			t.Cleanup(func() { forceExit, stuckMargin = oldExit, oldMargin })
+			var ticks atomic.Int64 // each signal read is tt.gap after the one before
+			base := time.Now()
+			signalNow = func() time.Time { return base.Add(time.Duration(ticks.Add(1)-1) * tt.gap) }
+			t.Cleanup(func() { forceExit, stuckMargin, signalNow = oldExit, oldMargin, oldNow })
 
 			// Unbuffered: a send returns only once watchSignals took it.
 			hup, stop := make(chan os.Signal), make(chan os.Signal)
@@ -443,6 +452,34 @@ func TestWatchSignals(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), tt.wantLog) {
 				t.Errorf("log lacks %q:\n%s", tt.wantLog, logs)
+			}
+		})
+	}
+}
+
+// TestStopCount: the second stop signal is any after the first, except
+// the first one repeated within repeatWindow.
+func TestStopCount(t *testing.T) {
+	t0 := time.Now()
+	for _, tt := range []struct {
+		name   string
+		second os.Signal
+		after  time.Duration
+		want   bool
+	}{
+		{"same at once", syscall.SIGTERM, 0, false},
+		{"same just inside the window", syscall.SIGTERM, repeatWindow - time.Millisecond, false},
+		{"same at the window's end", syscall.SIGTERM, repeatWindow, true},
+		{"same later", syscall.SIGTERM, 3 * time.Second, true},
+		{"another at once", os.Interrupt, 0, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var c stopCount
+			if c.second(syscall.SIGTERM, t0) {
+				t.Fatal("the first signal counted as the second")
+			}
+			if got := c.second(tt.second, t0.Add(tt.after)); got != tt.want {
+				t.Errorf("%v %v after SIGTERM: second = %v, want %v", tt.second, tt.after, got, tt.want)
 			}
 		})
 	}

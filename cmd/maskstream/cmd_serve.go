@@ -293,23 +293,38 @@ func serve(ctx context.Context, env *cliEnv, f serveFlags, log *slog.Logger) err
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	// main ends ctx on the first stop signal; this subscription tells a
+	// second one, which kills at once, from the first one repeated.
+	stop := make(chan os.Signal, 2)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(stop)
+	served := make(chan struct{})
 	wg.Go(func() {
+		var count stopCount
+		stopping := ctx.Done()
 		for {
 			select {
-			case <-ctx.Done():
-				// main has given the signals back: a second one kills.
+			case <-stopping:
+				stopping = nil
 				log.Info("stopping: letting in-flight requests finish; a second signal stops at once")
 				stopServer()
-				return
-			case <-srvCtx.Done(): // the server failed
-				return
+			case s := <-stop:
+				if count.second(s, signalNow()) {
+					log.Error("second signal: stopping at once")
+					killBy(s)
+					return
+				}
 			case <-hup:
 				log.Info("SIGHUP: reloading rulesets")
 				watcher.Trigger()
+			case <-served: // stopped, or the server failed
+				return
 			}
 		}
 	})
-	return srv.ListenAndServe(srvCtx)
+	err = srv.ListenAndServe(srvCtx)
+	close(served)
+	return err
 }
 
 // warnNoRulesets says why a server that just started will answer every

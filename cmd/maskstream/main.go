@@ -94,7 +94,9 @@ func (s stopSignal) Error() string { return s.sig.String() + " signal received" 
 // the process at once, as DESIGN §3.9 wants, in a command stuck in a read
 // or in a slow drain. run and demo subscribe channels of their own
 // (notifySignals) and keep catching: watchSignals drains on the first
-// signal and forces the exit on the second itself.
+// signal and forces the exit on the second itself; serve kills itself
+// on the second (killBy). Both take the first signal repeated at once
+// for the first (stopCount).
 func stopOnSignal(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	c := make(chan os.Signal, 1)
