@@ -185,6 +185,15 @@ func (w *Watcher) reload(why string, again bool, st *watchState, retry *time.Tim
 				w.log.Error("ruleset reload failed; the rulesets in use keep running", "trigger", why, "err", fe.Err)
 				continue
 			}
+			if fe.Unserved {
+				// No previous version: the file's removal dropped it,
+				// and its stand-in failed. Saying one keeps running would
+				// hide that the HTTP endpoint now answers 404 for it.
+				w.log.Error("ruleset file removed and the plan uploaded under its name does not load; nothing serves the name",
+					"trigger", why, "ruleset", fe.Name, "plan", fe.Path, "errors", describeErrors(fe.Err),
+					"fix", "upload the plan again (it overwrites the damaged plan file) or delete the plan file; or put the ruleset file back")
+				continue
+			}
 			w.log.Error("ruleset reload failed; its previous version keeps running", "trigger", why, "ruleset", fe.Name, "file", fe.Path, "errors", describeErrors(fe.Err))
 		}
 	case res.Changed > 0 || why == whySignal && err == nil && waiting == "":

@@ -187,9 +187,18 @@ type FileError struct {
 	Name string
 	Path string
 	Err  error
+	// Unserved is set when nothing serves Name any more: its ruleset file
+	// is gone, and the plan uploaded under the name, which would serve in
+	// its place, does not load (Path is the plan's). Every other failure
+	// leaves the previous version serving, and readers of the error (the
+	// watcher's log) must not say so here.
+	Unserved bool
 }
 
 func (e *FileError) Error() string {
+	if e.Unserved {
+		return fmt.Sprintf("rulesets: ruleset %s: its file is gone and the plan uploaded under its name does not load, so nothing serves it (upload the plan again, or delete %s): %v", e.Name, e.Path, e.Err)
+	}
 	return fmt.Sprintf("rulesets: loading %s: %v", e.Path, e.Err)
 }
 
@@ -231,8 +240,12 @@ type StoreConfig struct {
 	// versions that are shorter but valid, and one of them must not be
 	// published. Measured against the file's modification time with Now
 	// (or, when that time is in the future, from when the store first
-	// saw the file so). This overrides the default of 1s.
+	// saw the file so). Load waits for files the same way at start. This
+	// overrides the default of 1s.
 	Settle time.Duration
+	// Sleep is how Load waits for files to settle. This overrides the
+	// default of time.Sleep (a test moves its Now instead).
+	Sleep func(time.Duration)
 }
 
 // DefaultSettle is StoreConfig.Settle's default.
@@ -278,6 +291,9 @@ func NewStore[T any](cfg StoreConfig, compile CompileFunc[T]) *Store[T] {
 	if cfg.Settle <= 0 {
 		cfg.Settle = DefaultSettle
 	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = time.Sleep
+	}
 	s := &Store[T]{cfg: cfg, compile: compile, subs: map[int]func(Change[T]){}, waiting: map[string]firstSeen{}}
 	empty := map[string]*Entry[T]{}
 	s.snap.Store(&empty)
@@ -287,9 +303,18 @@ func NewStore[T any](cfg StoreConfig, compile CompileFunc[T]) *Store[T] {
 // Load reads the persisted plans of the data dir, then the rulesets dir.
 // Call it once, before serving. It returns a LoadError listing the files
 // that failed (the others are loaded) or an error when a folder cannot be
-// read or created. Like Reload, it reads files as they are: a start cannot
-// wait for files to settle, so a watcher started after it should reload
-// once (processor.Watcher does).
+// read or created.
+//
+// Like ReloadSettled, it loads a file (or seed file) only once it has been
+// left alone for StoreConfig.Settle: a file half-written as the process
+// starts reads as a shorter ruleset that is still valid, and serving it
+// would pass the missing rules' fields unmasked. Unlike ReloadSettled, it
+// waits for such files (sleeps), as nothing serves yet; files written
+// longer ago load at once, so a normal start does not wait. A file that is
+// still not left alone after maxStartSettles settle times is an error (it
+// is written to on and on, or in place by something slow). A file changed
+// after Load returns waits for the watcher's reload (processor.Watcher
+// reloads once when it starts).
 func (s *Store[T]) Load() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -305,7 +330,7 @@ func (s *Store[T]) Load() error {
 		s.serial = max(s.serial, serial)
 		errs = append(errs, s.loadUploads()...)
 	}
-	_, ferrs, err := s.reloadDir(0)
+	ferrs, err := s.loadDirSettled()
 	if err != nil {
 		return err
 	}
@@ -369,7 +394,7 @@ func (s *Store[T]) ReloadSettled() (ReloadResult, error) {
 func (s *Store[T]) reload(settle time.Duration) (ReloadResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, errs, err := s.reloadDir(settle)
+	res, errs, err := s.reloadDir(newRun(settle, s.cfg.Now()))
 	if err != nil {
 		return res, err
 	}

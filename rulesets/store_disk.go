@@ -103,11 +103,47 @@ func (s *Store[T]) savePlan(e *Entry[T]) error {
 	return nil
 }
 
+// maxStartSettles bounds Load's wait for files to settle, in settle times:
+// long enough for a file written once (one settle time) and for a slow
+// copy, short enough that a file written to on and on stops the start with
+// an error saying so rather than holding it forever.
+const maxStartSettles = 5
+
+// loadDirSettled is Load's pass over the rulesets dir: ReloadSettled's,
+// again after each file waiting would have settled, until none waits or
+// maxStartSettles settle times have passed. Then a file still waiting
+// with no version of it serving is an error. Callers hold mu (nothing
+// serves yet, so nothing waits for it).
+func (s *Store[T]) loadDirSettled() (LoadError, error) {
+	settle := s.cfg.Settle
+	bound := maxStartSettles * settle
+	start := s.cfg.Now()
+	var slept time.Duration
+	for {
+		// The clock never reads earlier than what was slept: one stepped
+		// back during the wait (NTP), or one that stands still, must not
+		// keep a file whose modification time is ahead of it, which goes
+		// by when it was first seen, from ever settling.
+		now := s.cfg.Now()
+		if floor := start.Add(slept); now.Before(floor) {
+			now = floor
+		}
+		run := newRun(settle, now)
+		run.last = now.Sub(start) >= bound
+		res, errs, err := s.reloadDir(run)
+		if err != nil || len(res.Waiting) == 0 || run.last {
+			return errs, err
+		}
+		d := min(res.RetryIn, bound-now.Sub(start))
+		s.cfg.Sleep(d)
+		slept += d
+	}
+}
+
 // reloadDir brings the file-backed entries in line with the rulesets dir.
-// settle 0 loads every file as it is (Load, Reload); see ReloadSettled for
-// the rest. Callers hold mu.
-func (s *Store[T]) reloadDir(settle time.Duration) (ReloadResult, LoadError, error) {
-	run := &reloadRun{settle: settle, now: s.cfg.Now(), looked: map[string]bool{}}
+// A run with settle 0 loads every file as it is (Reload); see
+// ReloadSettled and Load for the rest. Callers hold mu.
+func (s *Store[T]) reloadDir(run *reloadRun) (ReloadResult, LoadError, error) {
 	defer s.forgetUnseen(run)
 	if s.cfg.Dir == "" {
 		return run.res, nil, nil
@@ -130,7 +166,12 @@ func (s *Store[T]) reloadDir(settle time.Duration) (ReloadResult, LoadError, err
 			continue
 		}
 		seen[name] = true
-		if ferr := s.reloadFile(run, name, path); ferr != nil {
+		noted := len(run.res.Waiting)
+		ferr := s.reloadFile(run, name, path)
+		if ferr == nil && run.last && len(run.res.Waiting) > noted && !s.servesFile(name, path) {
+			ferr = &FileError{Name: name, Path: path, Err: fmt.Errorf("the file or one of its seed files was still changing %v after the start began waiting for it to be left alone for %v; write ruleset and seed files atomically (a temp file renamed into place)", maxStartSettles*run.settle, run.settle)}
+		}
+		if ferr != nil {
 			errs = append(errs, ferr)
 		}
 	}
@@ -165,13 +206,18 @@ func (s *Store[T]) shadowedPlan(gone *Entry[T]) (*Entry[T], *FileError) {
 	}
 	e, err := s.loadPlan(path, gone.Name)
 	if err != nil {
-		return nil, &FileError{Name: gone.Name, Path: path, Err: err}
+		return nil, &FileError{Name: gone.Name, Path: path, Err: err, Unserved: true}
 	}
 	// A change takes the next serial, as every change does: clients and
 	// the status page watch for a higher one.
 	s.serial = max(s.serial, e.Serial)
 	e.Serial = s.nextSerial()
 	e.Logs = s.appendLog(e.Logs, LogWarning, s.cfg.Now().UTC(), fmt.Sprintf("the file %s that held this name is gone, so the plan uploaded under it serves again (the HTTP endpoint only: routes mask with ruleset files); delete the plan if it is no longer wanted", filepath.Base(gone.Path)))
+	// Saved with its new serial, so a restart does not serve it with a
+	// lower one than it served with.
+	if err := s.savePlan(e); err != nil {
+		e.Logs = s.appendLog(e.Logs, LogWarning, s.cfg.Now().UTC(), "its new serial could not be saved, so a restart serves it with its old one: "+err.Error())
+	}
 	return e, nil
 }
 
@@ -182,10 +228,23 @@ type reloadRun struct {
 	res    ReloadResult
 	// looked holds the paths settled was asked about.
 	looked map[string]bool
+	// last marks Load's last pass: a file still waiting is an error.
+	last bool
 }
 
-// maxReads is how many times Load and Reload read a file that keeps
-// changing while read before they report it.
+func newRun(settle time.Duration, now time.Time) *reloadRun {
+	return &reloadRun{settle: settle, now: now, looked: map[string]bool{}}
+}
+
+// servesFile reports whether the ruleset file at path serves name (a
+// version of it loaded earlier). Callers hold mu.
+func (s *Store[T]) servesFile(name, path string) bool {
+	e, ok := s.Get(name)
+	return ok && e.Source == SourceFile && e.Path == path
+}
+
+// maxReads is how many times Reload reads a file that keeps changing
+// while read before it reports it.
 const maxReads = 5
 
 // reloadFile loads one ruleset file, unless its bytes and seed files are

@@ -55,7 +55,7 @@ func TestStoreReloadSettledWaitsForInPlaceWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "people.yaml")
 	full := peopleYAML(2)
-	writeFile(t, path, full)
+	writeAged(t, path, full)
 	var clock testClock
 	s := settlingStore(dir, &clock)
 	if err := s.Load(); err != nil {
@@ -111,7 +111,7 @@ func TestStoreReloadSettledWaitsForInPlaceWrite(t *testing.T) {
 func TestStoreReloadSettledFutureMTime(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "people.yaml")
-	writeFile(t, path, peopleYAML(2))
+	writeAged(t, path, peopleYAML(2))
 	var clock testClock
 	s := settlingStore(dir, &clock)
 	if err := s.Load(); err != nil {
@@ -142,7 +142,7 @@ func TestStoreReloadSettledFutureMTime(t *testing.T) {
 func TestStoreReloadSettledEmptyFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "people.yaml")
-	writeFile(t, path, peopleYAML(2))
+	writeAged(t, path, peopleYAML(2))
 	var clock testClock
 	s := settlingStore(dir, &clock)
 	if err := s.Load(); err != nil {
@@ -351,7 +351,7 @@ func TestStoreReloadSettledSeedFile(t *testing.T) {
 	dir := t.TempDir()
 	seed := filepath.Join(dir, tc.csv)
 	writeFile(t, filepath.Join(dir, "people.yaml"), tc.ruleset)
-	writeFile(t, seed, tc.v1)
+	writeAged(t, seed, tc.v1)
 	// The ruleset file has not changed for long.
 	long := time.Now().Add(-2 * time.Hour)
 	if err := os.Chtimes(filepath.Join(dir, "people.yaml"), long, long); err != nil {
@@ -467,8 +467,8 @@ func TestFingerprint(t *testing.T) {
 func TestBrokenFileLoggedOnce(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
-	writeFile(t, a, peopleYAML(2))
-	writeFile(t, b, peopleYAML(2))
+	writeAged(t, a, peopleYAML(2))
+	writeAged(t, b, peopleYAML(2))
 	var clock testClock
 	s := settlingStore(dir, &clock)
 	if err := s.Load(); err != nil {
@@ -499,7 +499,7 @@ func TestRestoredFileReported(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a.yaml")
 	good := peopleYAML(2)
-	writeFile(t, a, good)
+	writeAged(t, a, good)
 	var clock testClock
 	s := settlingStore(dir, &clock)
 	if err := s.Load(); err != nil {
