@@ -125,7 +125,7 @@ func serveSetupFrom(f serveFlags) (*serveSetup, error) {
 			return nil, err
 		}
 		if c.HTTP == nil {
-			return nil, fmt.Errorf("%s has no http: section; add one (http: { listen: \":8080\", tokens: [...] }) or use the flags", f.config)
+			return nil, fmt.Errorf("%s has no http: section; add one (http: { listen: \":8080\", tokens: [...] }), or drop -c and give -rulesets and -listen", f.config)
 		}
 		s.http = httpapiConfigFrom(c)
 		s.rulesetsDir, s.dataDir, s.secretFile = c.RulesetsDir, c.DataDir, c.RunSecretFile
