@@ -35,18 +35,7 @@ func TestRoutesIgnoreUploads(t *testing.T) {
 		}
 		return s
 	}
-	// The connectors never connect: the route is built, not run.
-	cc := kafka.ClusterConfig{Brokers: []string{"127.0.0.1:1"}}
-	src, err := kafka.NewSource(cc, kafka.SourceConfig{Topics: []string{"orders"}, Group: "g"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	sink, err := kafka.NewSink(cc, kafka.SinkConfig{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	src, sink := idleConnectors(t)
 	var logs testenv.LogBuffer
 	routeOn := func(store *rulesets.Store[*engine.Masker]) (*processor.Route, error) {
 		return processor.NewRoute(processor.RouteConfig{Name: "orders", Source: src, Sink: sink,
@@ -108,4 +97,22 @@ func TestRoutesIgnoreUploads(t *testing.T) {
 			t.Fatalf("NewRoute on an upload: error %v, want one saying routes mask only with files", err)
 		}
 	})
+}
+
+// idleConnectors are a Kafka source and sink that never connect, for
+// routes a test builds and does not run; closed at the test's end.
+func idleConnectors(t *testing.T) (*kafka.Source, *kafka.Sink) {
+	t.Helper()
+	cc := kafka.ClusterConfig{Brokers: []string{"127.0.0.1:1"}}
+	src, err := kafka.NewSource(cc, kafka.SourceConfig{Topics: []string{"orders"}, Group: "g"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	sink, err := kafka.NewSink(cc, kafka.SinkConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	return src, sink
 }
