@@ -370,6 +370,7 @@ func TestStoreFileWinsOverUpload(t *testing.T) {
 	if err := os.Remove(filepath.Join(f.dir, "orders.yaml")); err != nil {
 		t.Fatal(err)
 	}
+	var served int64
 	for _, st := range []*rulesets.Store[*compiled]{s, s2} {
 		fileSerial := mustGet(t, st, "orders").Serial
 		if err := st.Reload(); err != nil {
@@ -385,6 +386,11 @@ func TestStoreFileWinsOverUpload(t *testing.T) {
 		if last := e.Logs[len(e.Logs)-1]; last.Level != rulesets.LogWarning || !strings.Contains(last.Message, "serves again") {
 			t.Errorf("file removed: last log %+v, want a warning that the plan serves again", last)
 		}
+		served = e.Serial
+	}
+	// Saved with that serial: a restart does not serve it with a lower one.
+	if s4 := f.store(t); s4.Load() != nil || mustGet(t, s4, "orders").Serial < served {
+		t.Errorf("after a restart the plan serves with serial %d, lower than the %d it served with", mustGet(t, s4, "orders").Serial, served)
 	}
 	if err := s.Delete("orders"); err != nil {
 		t.Fatalf("deleting the plan once the file is gone: %v", err)
